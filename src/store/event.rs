@@ -1,0 +1,166 @@
+//! The event types: every change of search state is one of these, appended to the log.
+//!
+//! These structs ARE the persisted payloads (see `codec.rs` and schema/events.md), so
+//! their shape must never change in place: to change a kind, add a new version of the
+//! struct, bump `SCHEMA_VERSION` and upcast the old one in the codec. Only `Vec`/`Option`
+//! containers are used so postcard's bytes are deterministic.
+
+use serde::{Deserialize, Serialize};
+
+/// A reference to a content-addressed blob (tensor weights, checkpoints). Events carry
+/// only this, so the log stays small and a blob's bytes can be verified on read.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobRef {
+    /// sha256 of the content, 64 lowercase hex digits.
+    pub hash: String,
+    /// Length of the content in bytes.
+    pub size: u64,
+}
+
+/// Where a reward came from: actually trained, predicted by the critic, re-used from the
+/// experience buffer, or looked up in a benchmark table.
+/// Persisted by variant index: only append variants (with a schema bump), never reorder.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RewardSource {
+    Trained,
+    Critic,
+    Buffer,
+    Table,
+}
+
+/// Why an experiment ended. Persisted by variant index: only append variants.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    Finished,
+    Stopped,
+    Failed(String),
+}
+
+/// A proxy task (dataset + shape) became known to the store.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TaskRegistered {
+    pub task: String,
+    pub fingerprint: String,
+    pub input_shape: Vec<u32>,
+    pub classes: u32,
+    pub train_samples: u64,
+    pub val_samples: u64,
+}
+
+/// A search started (or resumed).
+/// The experiment id is the sequence number of this event.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ExperimentStarted {
+    pub task: String,
+    pub space: String,
+    pub space_hash: String,
+    pub seed: u64,
+    pub config_json: String,
+    /// The experiment id this one continues, if it is a resume.
+    pub resumes: Option<u64>,
+}
+
+/// The controller sampled an architecture; `log_probs` are the per-token log-probabilities
+/// under policy `policy_version`, kept for the PPO ratio.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ArchSampled {
+    pub experiment: u64,
+    pub index: u64,
+    pub tokens: Vec<u8>,
+    pub log_probs: Vec<f32>,
+    pub policy_version: u64,
+}
+
+/// The reward of sample `index` of `experiment` became known.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RewardObserved {
+    pub experiment: u64,
+    pub index: u64,
+    pub source: RewardSource,
+    pub accuracy: f64,
+    pub macs: u64,
+    pub params: u64,
+    pub reward: f64,
+    pub train_seconds: f64,
+    pub failure: Option<String>,
+}
+
+/// Diagnostics of one PPO update (recorded, never recomputed on replay).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PolicyStats {
+    pub loss: f64,
+    pub entropy: f64,
+    pub clip_fraction: f64,
+    pub approx_kl: f64,
+    pub mean_reward: f64,
+    pub mean_advantage: f64,
+}
+
+/// The controller was updated; its new weights are the blob `weights`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PolicyUpdated {
+    pub experiment: u64,
+    pub version: u64,
+    pub weights: BlobRef,
+    pub baseline: Option<f64>,
+    /// Sample indices (within the experiment) the update used.
+    pub samples: Vec<u64>,
+    pub stats: PolicyStats,
+}
+
+/// An experiment ended; `summary_hash` lets a replay check it rebuilt the same state.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ExperimentEnded {
+    pub experiment: u64,
+    pub reason: EndReason,
+    pub samples: u64,
+    pub summary_hash: String,
+    pub policy: Option<BlobRef>,
+}
+
+/// One entry of the log. The in-memory enum's variant order is NOT the wire tag: the codec
+/// maps each variant to a stable kind id (see `codec::kind_id`), so variants may be added
+/// anywhere and old ids are never reused.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum Event {
+    TaskRegistered(TaskRegistered),
+    ExperimentStarted(ExperimentStarted),
+    ArchSampled(ArchSampled),
+    RewardObserved(RewardObserved),
+    PolicyUpdated(PolicyUpdated),
+    ExperimentEnded(ExperimentEnded),
+}
+
+impl Event {
+    /// The snake_case kind name used by `fnas log --kind` and in JSON output. The names
+    /// live in the codec's kind table (`codec::KINDS`), next to the stable ids.
+    pub fn kind_name(&self) -> &'static str {
+        super::codec::kind_info(self).name
+    }
+
+    /// The experiment this event belongs to. `None` for `TaskRegistered` (shared by all
+    /// experiments) and for `ExperimentStarted`, whose experiment id is its own sequence
+    /// number, which the event itself does not contain.
+    pub fn experiment(&self) -> Option<u64> {
+        match self {
+            Event::TaskRegistered(_) | Event::ExperimentStarted(_) => None,
+            Event::ArchSampled(e) => Some(e.experiment),
+            Event::RewardObserved(e) => Some(e.experiment),
+            Event::PolicyUpdated(e) => Some(e.experiment),
+            Event::ExperimentEnded(e) => Some(e.experiment),
+        }
+    }
+
+    /// The blobs this event names; they must exist before it is appended, and a store
+    /// check or export uses this to find every referenced blob.
+    pub fn blobs(&self) -> Vec<&BlobRef> {
+        match self {
+            Event::PolicyUpdated(e) => vec![&e.weights],
+            Event::ExperimentEnded(e) => e.policy.iter().collect(),
+            Event::TaskRegistered(_)
+            | Event::ExperimentStarted(_)
+            | Event::ArchSampled(_)
+            | Event::RewardObserved(_) => Vec::new(),
+        }
+    }
+}

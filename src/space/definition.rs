@@ -12,7 +12,11 @@ use super::error::SpaceError;
 use super::schema::{self, Block, Decision};
 
 /// Spaces compiled into the binary, so `fnas` runs without any file next to it.
-const BUILTIN: &[(&str, &str)] = &[("mnas", include_str!("../../schema/spaces/mnas.toml"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("mnas", include_str!("../../schema/spaces/mnas.toml")),
+    ("nb-macro", include_str!("../../schema/spaces/nb-macro.toml")),
+    ("nb201", include_str!("../../schema/spaces/nb201.toml")),
+];
 
 /// A search space: ordered blocks, each an ordered list of categorical decisions.
 /// Immutable after loading; the hash is computed once.
@@ -32,7 +36,8 @@ impl Space {
         BUILTIN.iter().map(|(name, _)| *name).collect()
     }
 
-    /// Loads a space compiled into the binary (currently only "mnas").
+    /// Loads a space compiled into the binary (`mnas`, `nb-macro`, `nb201`), so searches need no
+    /// files beside the binary.
     pub fn builtin(name: &str) -> Result<Space, SpaceError> {
         let (_, text) =
             BUILTIN

@@ -5,9 +5,9 @@
 
 pub mod agent;
 pub mod bench;
-// INTEGRATION: pub mod pipeline;
-// INTEGRATION: pub mod replay;
-// INTEGRATION: pub mod report;
+pub mod pipeline;
+pub mod replay;
+pub mod report;
 pub mod space;
 pub mod store;
 pub mod train;

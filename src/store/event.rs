@@ -86,7 +86,7 @@ pub struct RewardObserved {
 }
 
 /// Diagnostics of one PPO update (recorded, never recomputed on replay).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PolicyStats {
     pub loss: f64,
     pub entropy: f64,

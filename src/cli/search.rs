@@ -1,0 +1,121 @@
+//! `fnas search`: builds the config from flags (or takes it from the log on --resume).
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use fnas::agent::ControllerConfig;
+use fnas::pipeline::{run_search, SearchConfig, SearchOptions, Start};
+use fnas::space::Space;
+use fnas::store::Store;
+use fnas::train::{DataOptions, Objective, ProxyConfig};
+
+use super::args::SearchArgs;
+
+pub fn run(args: SearchArgs) -> Result<()> {
+    let start = match args.resume {
+        Some(experiment) => {
+            reject_with_resume(&args)?;
+            Start::Resume { experiment }
+        }
+        None => Start::New(config_from_flags(&args)?),
+    };
+    let store = Store::open(&args.store.store)?;
+    let options = SearchOptions { show_progress: !args.quiet, print_acks: args.print_acks };
+    let outcome = run_search(&store, start, &options)?;
+    let space_name = args.space.clone();
+    eprintln!(
+        "experiment {} finished: {} samples in {:.1}s, summary {}",
+        outcome.experiment,
+        outcome.samples,
+        outcome.seconds,
+        outcome.summary_hash.get(..12).unwrap_or(&outcome.summary_hash)
+    );
+    if let Some((index, arch, reward, accuracy)) = &outcome.best {
+        let described = Space::builtin(&space_name).map(|s| s.describe(arch)).unwrap_or_default();
+        println!(
+            "best #{index}: reward {reward:.4}, accuracy {:.2}%, arch {arch}\n  {described}",
+            accuracy * 100.0
+        );
+    }
+    println!("experiment {}", outcome.experiment);
+    Ok(())
+}
+
+/// Settings of a resumed search come from its log; a flag that would change them is an error
+/// rather than silently ignored.
+fn reject_with_resume(args: &SearchArgs) -> Result<()> {
+    let changed = [
+        (args.steps.is_some(), "--steps"),
+        (args.width_mult.is_some(), "--width-mult"),
+        (args.target_macs.is_some(), "--target-macs"),
+        (args.max_train.is_some(), "--max-train"),
+        (args.max_val.is_some(), "--max-val"),
+        (args.workers.is_some(), "--workers"),
+        (args.task_name.is_some(), "--task-name"),
+    ];
+    if let Some((_, flag)) = changed.iter().find(|(set, _)| *set) {
+        bail!("{flag} cannot be combined with --resume: a resumed search keeps the settings recorded in its log");
+    }
+    Ok(())
+}
+
+fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
+    let mut proxy = ProxyConfig::default();
+    if let Some(steps) = args.steps {
+        if steps == 0 {
+            bail!("--steps must be at least 1");
+        }
+        proxy.steps = steps;
+    }
+    if let Some(w) = args.width_mult {
+        if !(w > 0.0 && w <= 4.0) {
+            bail!("--width-mult must be in (0, 4], got {w}");
+        }
+        proxy.width_mult = w;
+    }
+    let mut objective = Objective::default();
+    if let Some(t) = args.target_macs {
+        if !(t > 0.0 && t.is_finite()) {
+            bail!("--target-macs must be a positive number, got {t}");
+        }
+        objective.target_macs = t;
+    }
+    let mut data = DataOptions::default();
+    if args.max_train.is_some() {
+        data.max_train = args.max_train;
+    }
+    if args.max_val.is_some() {
+        data.max_val = args.max_val;
+    }
+    Space::builtin(&args.space).with_context(|| format!("--space {}", args.space))?;
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    Ok(SearchConfig {
+        task: args.task.clone(),
+        task_name: args.task_name.clone().unwrap_or_else(|| default_task_name(&args.task)),
+        space: args.space.clone(),
+        seed: args.seed,
+        budget: args.budget,
+        batch_size: args.batch,
+        workers,
+        data,
+        proxy,
+        controller: ControllerConfig::default(),
+        objective,
+        baseline_decay: 0.95,
+    })
+}
+
+/// `idx:../data/mnist` registers as `mnist`; `digits` as itself.
+fn default_task_name(spec: &str) -> String {
+    match spec.split_once(':') {
+        Some((_, dir)) => Path::new(dir.trim_end_matches('/'))
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| spec.to_string()),
+        None => spec.to_string(),
+    }
+}
+

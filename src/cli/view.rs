@@ -1,0 +1,140 @@
+//! `fnas log`, `fnas top` and `fnas replay`: read-only views folded from the log.
+
+use anyhow::{bail, Result};
+
+use fnas::replay::{fold_store, verify_store, ExperimentState, Experiments};
+use fnas::report::{event_line, experiment_header, top_rows};
+use fnas::space::Space;
+use fnas::store::{Event, Store};
+
+use super::args::{LogArgs, ReplayArgs, TopArgs};
+
+const KINDS: [(&str, &str); 6] = [
+    ("task", "task_registered"),
+    ("started", "experiment_started"),
+    ("sampled", "arch_sampled"),
+    ("reward", "reward_observed"),
+    ("policy", "policy_updated"),
+    ("ended", "experiment_ended"),
+];
+
+fn kind_filter(kind: &str) -> Result<&'static str> {
+    KINDS
+        .iter()
+        .find(|(short, full)| *short == kind || *full == kind)
+        .map(|(_, full)| *full)
+        .ok_or_else(|| {
+            let names: Vec<&str> = KINDS.iter().map(|(s, _)| *s).collect();
+            anyhow::anyhow!("--kind {kind}: unknown event kind (expected one of {})", names.join(", "))
+        })
+}
+
+pub fn log(args: LogArgs) -> Result<()> {
+    let kind = args.kind.as_deref().map(kind_filter).transpose()?;
+    let store = Store::open(&args.store.store)?;
+    let mut lines: Vec<(u64, Event)> = Vec::new();
+    for item in store.scan(1) {
+        let (seq, event) = item?;
+        let in_experiment = match (args.experiment, &event) {
+            (None, _) => true,
+            (Some(id), Event::ExperimentStarted(_)) => seq == id,
+            (Some(id), e) => e.experiment() == Some(id),
+        };
+        if in_experiment && kind.is_none_or(|k| event.kind_name() == k) {
+            lines.push((seq, event));
+        }
+    }
+    if let Some(n) = args.tail {
+        let skip = lines.len().saturating_sub(n);
+        lines.drain(..skip);
+    }
+    for (seq, event) in lines {
+        if args.json {
+            println!("{}", serde_json::json!({ "seq": seq, "kind": event.kind_name(), "event": event }));
+        } else {
+            println!("{}", event_line(seq, &event));
+        }
+    }
+    Ok(())
+}
+
+fn chosen<'a>(state: &'a Experiments, id: Option<u64>) -> Result<Vec<&'a ExperimentState>> {
+    match id {
+        Some(id) => Ok(vec![state.get(id)?]),
+        None => Ok(state.experiments.values().collect()),
+    }
+}
+
+pub fn top(args: TopArgs) -> Result<()> {
+    let store = Store::open(&args.store.store)?;
+    let state = fold_store(&store)?;
+    let exps = chosen(&state, args.experiment)?;
+    if exps.is_empty() {
+        bail!("store {} holds no experiments yet", args.store.store.display());
+    }
+    for exp in exps {
+        let space = Space::builtin(&exp.started.space).ok();
+        let rows = top_rows(exp, space.as_ref(), args.n);
+        if args.json {
+            for row in rows {
+                println!("{}", serde_json::to_string(&row)?);
+            }
+            continue;
+        }
+        println!("{}", experiment_header(exp));
+        println!("{:>4} {:>6} {:>8} {:>8} {:>8} {:>7}  arch", "rank", "index", "reward", "acc%", "MACs(M)", "params");
+        for (rank, row) in rows.iter().enumerate() {
+            println!(
+                "{:>4} {:>6} {:>8.4} {:>8.2} {:>8.1} {:>6.2}M  {}{}",
+                rank + 1,
+                row.index,
+                row.reward,
+                row.accuracy * 100.0,
+                row.macs as f64 / 1e6,
+                row.params as f64 / 1e6,
+                row.arch,
+                row.failure.as_ref().map(|f| format!("  [{f}]")).unwrap_or_default()
+            );
+            if !row.description.is_empty() {
+                println!("{:>40}{}", "", row.description);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn replay(args: ReplayArgs) -> Result<()> {
+    let store = Store::open(&args.store.store)?;
+    let started = std::time::Instant::now();
+    if !args.verify {
+        let state = fold_store(&store)?;
+        println!(
+            "replayed {} events: {} tasks, {} experiments in {:.3}s",
+            store.last_seq()?,
+            state.tasks.len(),
+            state.experiments.len(),
+            started.elapsed().as_secs_f64()
+        );
+        for exp in state.experiments.values() {
+            println!("  {}", experiment_header(exp));
+        }
+        return Ok(());
+    }
+    let report = verify_store(&store)?;
+    println!(
+        "verified {} events, {} experiments, {} policy updates recomputed in {:.3}s",
+        report.events,
+        report.experiments,
+        report.policy_updates_checked,
+        started.elapsed().as_secs_f64()
+    );
+    if report.ok() {
+        println!("OK: rebuilt state is identical to what the live runs recorded");
+        Ok(())
+    } else {
+        for p in &report.problems {
+            println!("MISMATCH: {p}");
+        }
+        bail!("replay --verify found {} problem(s)", report.problems.len())
+    }
+}

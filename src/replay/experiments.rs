@@ -1,0 +1,162 @@
+//! Experiment summaries: every sample with its reward and every policy version, per
+//! experiment. `summary_hash` is what a live run records at its end and what
+//! `replay --verify` recomputes.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::store::{
+    ArchSampled, BlobStore, Event, ExperimentEnded, ExperimentStarted, PolicyUpdated,
+    RewardObserved, TaskRegistered,
+};
+
+use super::{Projection, ReplayError};
+
+/// One sampled architecture and, once observed, its reward.
+#[derive(Clone, Debug)]
+pub struct SampleRecord {
+    pub sampled: ArchSampled,
+    pub reward: Option<RewardObserved>,
+}
+
+/// Everything recorded about one experiment.
+#[derive(Clone, Debug)]
+pub struct ExperimentState {
+    pub id: u64,
+    pub started: ExperimentStarted,
+    pub samples: BTreeMap<u64, SampleRecord>,
+    pub policies: Vec<PolicyUpdated>,
+    pub ended: Option<ExperimentEnded>,
+}
+
+impl ExperimentState {
+    /// Samples whose reward has been observed, in index order.
+    pub fn rewarded(&self) -> impl Iterator<Item = (&ArchSampled, &RewardObserved)> {
+        self.samples
+            .values()
+            .filter_map(|s| s.reward.as_ref().map(|r| (&s.sampled, r)))
+    }
+
+    pub fn rewarded_count(&self) -> u64 {
+        self.rewarded().count() as u64
+    }
+
+    /// The highest-reward sample (ties: the earliest index).
+    pub fn best(&self) -> Option<(&ArchSampled, &RewardObserved)> {
+        self.rewarded().fold(None, |best, (s, r)| match best {
+            Some((_, br)) if !(r.reward > br.reward) => best,
+            _ => Some((s, r)),
+        })
+    }
+
+    pub fn latest_policy(&self) -> Option<&PolicyUpdated> {
+        self.policies.last()
+    }
+
+    /// Hash of everything deterministic about the experiment: the samples, their rewards and
+    /// the policy versions. Wall-clock fields (train seconds) are left out, so a search that
+    /// was killed and resumed hashes the same as one that ran straight through.
+    pub fn summary_hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.started.seed.to_le_bytes());
+        h.update(self.started.space_hash.as_bytes());
+        for rec in self.samples.values() {
+            let s = &rec.sampled;
+            h.update(s.index.to_le_bytes());
+            h.update((s.tokens.len() as u64).to_le_bytes());
+            h.update(&s.tokens);
+            h.update(s.policy_version.to_le_bytes());
+            for lp in &s.log_probs {
+                h.update(lp.to_bits().to_le_bytes());
+            }
+            if let Some(r) = &rec.reward {
+                h.update([1u8]);
+                h.update(format!("{:?}", r.source).as_bytes());
+                h.update(r.accuracy.to_bits().to_le_bytes());
+                h.update(r.reward.to_bits().to_le_bytes());
+                h.update(r.macs.to_le_bytes());
+                h.update(r.params.to_le_bytes());
+                h.update(r.failure.as_deref().unwrap_or("").as_bytes());
+            } else {
+                h.update([0u8]);
+            }
+        }
+        for p in &self.policies {
+            h.update(p.version.to_le_bytes());
+            h.update(p.weights.hash.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+/// All tasks and experiments of a store.
+#[derive(Clone, Debug, Default)]
+pub struct Experiments {
+    pub tasks: BTreeMap<String, TaskRegistered>,
+    pub experiments: BTreeMap<u64, ExperimentState>,
+}
+
+impl Experiments {
+    pub fn get(&self, id: u64) -> Result<&ExperimentState, ReplayError> {
+        self.experiments.get(&id).ok_or(ReplayError::UnknownExperiment(id))
+    }
+
+    fn state_mut(&mut self, seq: u64, id: u64) -> Result<&mut ExperimentState, ReplayError> {
+        self.experiments
+            .get_mut(&id)
+            .ok_or_else(|| ReplayError::Inconsistent {
+                seq,
+                message: format!("names experiment {id}, which was never started"),
+            })
+    }
+}
+
+impl Projection for Experiments {
+    fn apply(&mut self, seq: u64, event: &Event, _blobs: &BlobStore) -> Result<(), ReplayError> {
+        match event {
+            Event::TaskRegistered(t) => {
+                self.tasks.insert(t.task.clone(), t.clone());
+            }
+            Event::ExperimentStarted(s) => {
+                self.experiments.insert(
+                    seq,
+                    ExperimentState {
+                        id: seq,
+                        started: s.clone(),
+                        samples: BTreeMap::new(),
+                        policies: Vec::new(),
+                        ended: None,
+                    },
+                );
+            }
+            Event::ArchSampled(a) => {
+                let exp = self.state_mut(seq, a.experiment)?;
+                if exp.samples.contains_key(&a.index) {
+                    return Err(ReplayError::Inconsistent {
+                        seq,
+                        message: format!("sample {} of experiment {} recorded twice", a.index, a.experiment),
+                    });
+                }
+                exp.samples.insert(a.index, SampleRecord { sampled: a.clone(), reward: None });
+            }
+            Event::RewardObserved(r) => {
+                let exp = self.state_mut(seq, r.experiment)?;
+                let rec = exp.samples.get_mut(&r.index).ok_or_else(|| ReplayError::Inconsistent {
+                    seq,
+                    message: format!("reward for sample {} of experiment {} that was never sampled", r.index, r.experiment),
+                })?;
+                rec.reward = Some(r.clone());
+            }
+            Event::PolicyUpdated(p) => {
+                let exp = self.state_mut(seq, p.experiment)?;
+                exp.policies.push(p.clone());
+            }
+            Event::ExperimentEnded(e) => {
+                let exp = self.state_mut(seq, e.experiment)?;
+                exp.ended = Some(e.clone());
+            }
+        }
+        Ok(())
+    }
+}

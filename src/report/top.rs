@@ -1,0 +1,59 @@
+//! The best samples of an experiment.
+
+use serde::Serialize;
+
+use crate::replay::ExperimentState;
+use crate::space::{Arch, Space};
+
+/// One ranked sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopRow {
+    pub experiment: u64,
+    pub index: u64,
+    pub reward: f64,
+    pub accuracy: f64,
+    pub macs: u64,
+    pub params: u64,
+    pub arch: String,
+    pub description: String,
+    pub failure: Option<String>,
+}
+
+/// The `n` highest-reward samples (ties: earlier index first).
+pub fn top_rows(exp: &ExperimentState, space: Option<&Space>, n: usize) -> Vec<TopRow> {
+    let mut rows: Vec<TopRow> = exp
+        .rewarded()
+        .map(|(s, r)| {
+            let arch = Arch::new(s.tokens.clone());
+            TopRow {
+                experiment: exp.id,
+                index: s.index,
+                reward: r.reward,
+                accuracy: r.accuracy,
+                macs: r.macs,
+                params: r.params,
+                description: space.map(|sp| sp.describe(&arch)).unwrap_or_default(),
+                arch: arch.to_string(),
+                failure: r.failure.clone(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.reward.total_cmp(&a.reward).then(a.index.cmp(&b.index)));
+    rows.truncate(n);
+    rows
+}
+
+/// One line naming the experiment and its progress.
+pub fn experiment_header(exp: &ExperimentState) -> String {
+    let status = if exp.ended.is_some() { "finished" } else { "unfinished (resume with --resume)" };
+    format!(
+        "experiment {} task={} space={} seed={} samples={} policy=v{} {}",
+        exp.id,
+        exp.started.task,
+        exp.started.space,
+        exp.started.seed,
+        exp.rewarded_count(),
+        exp.latest_policy().map(|p| p.version).unwrap_or(0),
+        status
+    )
+}

@@ -22,6 +22,10 @@ pub enum Command {
     Top(TopArgs),
     /// Rebuild all state from the log; --verify audits it against the live run.
     Replay(ReplayArgs),
+    /// Compare strategies x seeds on a benchmark table; prints and writes the comparison.
+    Bench(BenchArgs),
+    /// The comparison table and plot of the benchmark runs in a store, from events alone.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -35,17 +39,28 @@ pub struct StoreArg {
 pub struct SearchArgs {
     #[command(flatten)]
     pub store: StoreArg,
-    /// Task: `digits` (built in, no files needed), `idx:DIR` (MNIST-style IDX files) or
-    /// `cifar:DIR` (CIFAR-10 binary batches).
+    /// Task: `digits` (built in, no files needed), `idx:DIR` (MNIST-style IDX files),
+    /// `cifar:DIR` (CIFAR-10 binary batches) or `table:FILE.csv` (a tabular benchmark; give
+    /// its space with --space nb-macro or --space nb201).
     #[arg(long, default_value = "digits")]
     pub task: String,
+    /// Strategy: mnas (LSTM controller + PPO), rs (random search), re / re_pP_sS
+    /// (regularized evolution, population P, tournament S).
+    #[arg(long, default_value = "mnas")]
+    pub algo: String,
+    #[command(flatten)]
+    pub table: TableArgs,
+    /// Stop after this many proposals even if fewer distinct architectures were evaluated
+    /// (default: 5 x budget).
+    #[arg(long)]
+    pub max_proposals: Option<u64>,
     /// Name to register the task under (default: `digits`, or the data directory's name).
     #[arg(long)]
     pub task_name: Option<String>,
-    /// Search space.
+    /// Search space: mnas, nb-macro or nb201.
     #[arg(long, default_value = "mnas")]
     pub space: String,
-    /// Number of architectures to sample and evaluate.
+    /// Number of distinct architectures to evaluate (repeats are free).
     #[arg(long, default_value_t = 40)]
     pub budget: u64,
     /// Architectures per policy update.
@@ -119,4 +134,62 @@ pub struct ReplayArgs {
     /// Check rebuilt policies and summaries against the recorded ones (exit 1 on mismatch).
     #[arg(long)]
     pub verify: bool,
+}
+
+/// Columns of a `table:` task.
+#[derive(Debug, Args, Clone)]
+pub struct TableArgs {
+    /// Table column used as accuracy (default: test_acc_mean for NAS-Bench-Macro, test_acc
+    /// for NAS-Bench-201).
+    #[arg(long)]
+    pub accuracy_column: Option<String>,
+    /// Table column used as cost (default: flops / flops_M).
+    #[arg(long)]
+    pub cost_column: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Benchmark table, e.g. ../shared/benchmarks/nb201_cifar10.csv.
+    #[arg(long, value_name = "FILE.csv")]
+    pub table: std::path::PathBuf,
+    /// Space of the table: nb-macro or nb201.
+    #[arg(long)]
+    pub space: String,
+    #[command(flatten)]
+    pub columns: TableArgs,
+    /// Strategies, comma-separated: mnas, rs, re, re_pP_sS.
+    #[arg(long, default_value = "rs,re,mnas", value_delimiter = ',')]
+    pub algos: Vec<String>,
+    /// Number of seeds per strategy (seeds 0..N-1).
+    #[arg(long, default_value_t = 10)]
+    pub seeds: u64,
+    /// Distinct evaluations per run.
+    #[arg(long, default_value_t = 300)]
+    pub budget: u64,
+    /// Architectures per policy update of the mnas controller.
+    #[arg(long, default_value_t = 20)]
+    pub batch: usize,
+    /// Directory for the CSV, JSON and plot files (default: <store>/report).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Only experiments on this task (default: every table task in the store).
+    #[arg(long)]
+    pub task: Option<String>,
+    /// Only the first N distinct evaluations of each run count (default: the runs' budget).
+    #[arg(long)]
+    pub budget: Option<u64>,
+    /// Directory for the CSV, JSON and plot files (default: <store>/report).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
 }

@@ -1,6 +1,7 @@
 //! The `fnas` command line: parses flags, calls the library, prints results.
 
 mod args;
+mod bench;
 mod search;
 mod view;
 
@@ -16,5 +17,7 @@ pub fn run() -> Result<()> {
         Command::Log(a) => view::log(a),
         Command::Top(a) => view::top(a),
         Command::Replay(a) => view::replay(a),
+        Command::Bench(a) => bench::bench(a),
+        Command::Report(a) => bench::report(a),
     }
 }

@@ -4,13 +4,11 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use fnas::agent::ControllerConfig;
-use fnas::pipeline::{run_search, SearchConfig, SearchOptions, Start};
+use fnas::pipeline::{run_search, SearchConfig, SearchOptions, Start, StrategyConfig, TableOptions};
 use fnas::space::Space;
 use fnas::store::Store;
-use fnas::train::{DataOptions, Objective, ProxyConfig};
 
-use super::args::SearchArgs;
+use super::args::{SearchArgs, TableArgs};
 
 pub fn run(args: SearchArgs) -> Result<()> {
     let start = match args.resume {
@@ -25,9 +23,9 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let outcome = run_search(&store, start, &options)?;
     let space_name = args.space.clone();
     eprintln!(
-        "experiment {} finished: {} samples in {:.1}s, summary {}",
+        "experiment {} finished: {} distinct evaluations in {:.1}s, summary {}",
         outcome.experiment,
-        outcome.samples,
+        outcome.evaluations,
         outcome.seconds,
         outcome.summary_hash.get(..12).unwrap_or(&outcome.summary_hash)
     );
@@ -53,6 +51,9 @@ fn reject_with_resume(args: &SearchArgs) -> Result<()> {
         (args.max_val.is_some(), "--max-val"),
         (args.workers.is_some(), "--workers"),
         (args.task_name.is_some(), "--task-name"),
+        (args.max_proposals.is_some(), "--max-proposals"),
+        (args.table.accuracy_column.is_some(), "--accuracy-column"),
+        (args.table.cost_column.is_some(), "--cost-column"),
     ];
     if let Some((_, flag)) = changed.iter().find(|(set, _)| *set) {
         bail!("{flag} cannot be combined with --resume: a resumed search keeps the settings recorded in its log");
@@ -61,55 +62,48 @@ fn reject_with_resume(args: &SearchArgs) -> Result<()> {
 }
 
 fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
-    let mut proxy = ProxyConfig::default();
+    Space::builtin(&args.space).with_context(|| format!("--space {}", args.space))?;
+    let task_name = args.task_name.clone().unwrap_or_else(|| default_task_name(&args.task));
+    let mut config = SearchConfig::new(&args.task, &task_name, &args.space, args.seed, args.budget);
+    config.batch_size = args.batch;
+    if let Some(workers) = args.workers {
+        config.workers = workers;
+    }
     if let Some(steps) = args.steps {
         if steps == 0 {
             bail!("--steps must be at least 1");
         }
-        proxy.steps = steps;
+        config.proxy.steps = steps;
     }
     if let Some(w) = args.width_mult {
         if !(w > 0.0 && w <= 4.0) {
             bail!("--width-mult must be in (0, 4], got {w}");
         }
-        proxy.width_mult = w;
+        config.proxy.width_mult = w;
     }
-    let mut objective = Objective::default();
     if let Some(t) = args.target_macs {
         if !(t > 0.0 && t.is_finite()) {
             bail!("--target-macs must be a positive number, got {t}");
         }
-        objective.target_macs = t;
+        config.objective.target_macs = t;
     }
-    let mut data = DataOptions::default();
-    if args.max_train.is_some() {
-        data.max_train = args.max_train;
+    config.data.max_train = args.max_train.or(config.data.max_train);
+    config.data.max_val = args.max_val.or(config.data.max_val);
+    config.strategy = StrategyConfig::parse(&args.algo).map_err(|e| anyhow::anyhow!("--algo: {e}"))?;
+    config.table = table_options(&args.table);
+    if let Some(cap) = args.max_proposals {
+        config.max_proposals = cap;
     }
-    if args.max_val.is_some() {
-        data.max_val = args.max_val;
-    }
-    Space::builtin(&args.space).with_context(|| format!("--space {}", args.space))?;
-    let workers = args
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    Ok(SearchConfig {
-        task: args.task.clone(),
-        task_name: args.task_name.clone().unwrap_or_else(|| default_task_name(&args.task)),
-        space: args.space.clone(),
-        seed: args.seed,
-        budget: args.budget,
-        batch_size: args.batch,
-        workers,
-        data,
-        proxy,
-        controller: ControllerConfig::default(),
-        objective,
-        baseline_decay: 0.95,
-    })
+    Ok(config)
+}
+
+/// Column flags of a `table:` task.
+pub fn table_options(args: &TableArgs) -> TableOptions {
+    TableOptions { accuracy_column: args.accuracy_column.clone(), cost_column: args.cost_column.clone() }
 }
 
 /// `idx:../data/mnist` registers as `mnist`; `digits` as itself.
-fn default_task_name(spec: &str) -> String {
+pub fn default_task_name(spec: &str) -> String {
     match spec.split_once(':') {
         Some((_, dir)) => Path::new(dir.trim_end_matches('/'))
             .file_name()

@@ -28,9 +28,86 @@ pub struct SearchConfig {
     pub objective: Objective,
     /// EMA decay of the reward baseline.
     pub baseline_decay: f64,
+    /// Which strategy proposes architectures.
+    pub strategy: StrategyConfig,
+    /// Columns of a `table:` task.
+    pub table: TableOptions,
+    /// Stop after this many proposals even if the budget of distinct evaluations is not
+    /// reached (a strategy that keeps re-proposing known architectures stalls).
+    pub max_proposals: u64,
+}
+
+/// The proposer of architectures. `Mnas` is the LSTM controller trained with PPO; the
+/// others are the baselines a benchmark compares it with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StrategyConfig {
+    Mnas,
+    Random,
+    Evolution { population: usize, sample_size: usize },
+}
+
+impl StrategyConfig {
+    /// Parses a `--algo`/bench name: `mnas`, `rs`, `re` (population 20, tournament 5, the
+    /// best regularized-evolution setting in peers.md) or `re_pP_sS`.
+    pub fn parse(name: &str) -> Result<StrategyConfig, String> {
+        match name {
+            "mnas" => Ok(StrategyConfig::Mnas),
+            "rs" | "random" => Ok(StrategyConfig::Random),
+            "re" | "evolution" => Ok(StrategyConfig::Evolution { population: 20, sample_size: 5 }),
+            other => {
+                let parsed = other.strip_prefix("re_p").and_then(|rest| {
+                    let (p, s) = rest.split_once("_s")?;
+                    Some((p.parse().ok()?, s.parse().ok()?))
+                });
+                match parsed {
+                    Some((population, sample_size)) if population >= 1 && sample_size >= 1 && sample_size <= population => {
+                        Ok(StrategyConfig::Evolution { population, sample_size })
+                    }
+                    _ => Err(format!("unknown strategy '{other}' (expected mnas, rs, re or re_pP_sS)")),
+                }
+            }
+        }
+    }
+
+    /// The short name used in tables and plots.
+    pub fn name(&self) -> String {
+        match self {
+            StrategyConfig::Mnas => "mnas".into(),
+            StrategyConfig::Random => "rs".into(),
+            StrategyConfig::Evolution { population, sample_size } => format!("re_p{population}_s{sample_size}"),
+        }
+    }
+}
+
+/// Which columns of a benchmark table are read (`None`: the table format's default).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableOptions {
+    pub accuracy_column: Option<String>,
+    pub cost_column: Option<String>,
 }
 
 impl SearchConfig {
+    /// The default settings for a search of `budget` distinct evaluations on `task`.
+    pub fn new(task: &str, task_name: &str, space: &str, seed: u64, budget: u64) -> SearchConfig {
+        SearchConfig {
+            task: task.to_string(),
+            task_name: task_name.to_string(),
+            space: space.to_string(),
+            seed,
+            budget,
+            batch_size: 20,
+            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            data: DataOptions::default(),
+            proxy: ProxyConfig::default(),
+            controller: ControllerConfig::default(),
+            objective: Objective::default(),
+            baseline_decay: 0.95,
+            strategy: StrategyConfig::Mnas,
+            table: TableOptions::default(),
+            max_proposals: budget.saturating_mul(5),
+        }
+    }
+
     /// Serialised form stored in the log.
     pub fn to_json(&self) -> String {
         // Serialising plain data with serde_json cannot fail (no maps with non-string keys).

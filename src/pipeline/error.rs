@@ -1,6 +1,7 @@
 use thiserror::Error;
 
 use crate::agent::AgentError;
+use crate::bench::BenchError;
 use crate::replay::ReplayError;
 use crate::space::SpaceError;
 use crate::store::StoreError;
@@ -20,6 +21,8 @@ pub enum PipelineError {
     Train(#[from] TrainError),
     #[error(transparent)]
     Agent(#[from] AgentError),
+    #[error(transparent)]
+    Bench(#[from] BenchError),
     #[error("{0}")]
     Invalid(String),
     #[error("trainer worker failed: {0}")]

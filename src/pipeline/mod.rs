@@ -1,18 +1,22 @@
-//! The search: threads and channels that sample, evaluate, learn and record.
+//! The search: threads and channels that propose, evaluate, learn and record.
 
 mod config;
 mod error;
 mod evaluator;
 mod journal;
 mod learner;
+mod policy;
 mod search;
 mod seeds;
+mod task;
 mod workers;
 
-pub use config::SearchConfig;
+pub use config::{SearchConfig, StrategyConfig, TableOptions};
 pub use error::PipelineError;
-pub use evaluator::{Evaluation, Evaluator, EvaluatorFactory, TrainedEvaluatorFactory};
+pub use evaluator::{Evaluation, Evaluator, EvaluatorFactory, TableEvaluatorFactory, TrainedEvaluatorFactory};
 pub use journal::Journal;
-pub use learner::{policy_step, BatchItem};
-pub use search::{batch_items, run_search, SearchOptions, SearchOutcome, Start};
+pub use learner::{policy_step, single_threaded, BatchItem};
+pub use policy::{Policy, Proposal};
+pub use search::{batch_items, run_search, run_search_from, SearchOptions, SearchOutcome, Start, Timings};
 pub use seeds::{sampling_rng, training_seed};
+pub use task::TaskData;

@@ -2,7 +2,7 @@
 //! experiment. `summary_hash` is what a live run records at its end and what
 //! `replay --verify` recomputes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
@@ -18,6 +18,10 @@ use super::{Projection, ReplayError};
 pub struct SampleRecord {
     pub sampled: ArchSampled,
     pub reward: Option<RewardObserved>,
+    /// Set when this architecture had already been evaluated in the experiment: the reward
+    /// is that earlier sample's, and nothing was paid for it. A rule of the fold, so live
+    /// runs and replays agree without a separate event.
+    pub cached_from: Option<u64>,
 }
 
 /// Everything recorded about one experiment.
@@ -28,9 +32,31 @@ pub struct ExperimentState {
     pub samples: BTreeMap<u64, SampleRecord>,
     pub policies: Vec<PolicyUpdated>,
     pub ended: Option<ExperimentEnded>,
+    /// Tokens of every evaluated architecture -> the index of its (first) evaluation.
+    pub evaluated: HashMap<Vec<u8>, u64>,
 }
 
 impl ExperimentState {
+    /// Architectures actually evaluated (cache hits excluded): what a budget counts.
+    pub fn distinct_evaluations(&self) -> u64 {
+        self.evaluated.len() as u64
+    }
+
+    /// Index after the last recorded sample.
+    pub fn next_index(&self) -> u64 {
+        self.samples.keys().next_back().map_or(0, |i| i + 1)
+    }
+
+    /// Rewards of the evaluated (not cached) samples in index order: the trace a benchmark
+    /// scores (best after k distinct evaluations).
+    pub fn evaluation_trace(&self) -> Vec<f64> {
+        self.samples
+            .values()
+            .filter(|s| s.cached_from.is_none())
+            .filter_map(|s| s.reward.as_ref().map(|r| r.reward))
+            .collect()
+    }
+
     /// Samples whose reward has been observed, in index order.
     pub fn rewarded(&self) -> impl Iterator<Item = (&ArchSampled, &RewardObserved)> {
         self.samples
@@ -127,6 +153,7 @@ impl Projection for Experiments {
                         samples: BTreeMap::new(),
                         policies: Vec::new(),
                         ended: None,
+                        evaluated: HashMap::new(),
                     },
                 );
             }
@@ -138,7 +165,11 @@ impl Projection for Experiments {
                         message: format!("sample {} of experiment {} recorded twice", a.index, a.experiment),
                     });
                 }
-                exp.samples.insert(a.index, SampleRecord { sampled: a.clone(), reward: None });
+                let (reward, cached_from) = match exp.evaluated.get(&a.tokens) {
+                    Some(&first) => (exp.samples.get(&first).and_then(|s| s.reward.clone()), Some(first)),
+                    None => (None, None),
+                };
+                exp.samples.insert(a.index, SampleRecord { sampled: a.clone(), reward, cached_from });
             }
             Event::RewardObserved(r) => {
                 let exp = self.state_mut(seq, r.experiment)?;
@@ -146,7 +177,22 @@ impl Projection for Experiments {
                     seq,
                     message: format!("reward for sample {} of experiment {} that was never sampled", r.index, r.experiment),
                 })?;
+                if rec.reward.is_some() {
+                    return Err(ReplayError::Inconsistent {
+                        seq,
+                        message: format!("sample {} of experiment {} rewarded twice", r.index, r.experiment),
+                    });
+                }
                 rec.reward = Some(r.clone());
+                let tokens = rec.sampled.tokens.clone();
+                exp.evaluated.entry(tokens.clone()).or_insert(r.index);
+                // Later samples of the same architecture waiting for this evaluation.
+                for other in exp.samples.values_mut() {
+                    if other.reward.is_none() && other.sampled.index != r.index && other.sampled.tokens == tokens {
+                        other.reward = Some(r.clone());
+                        other.cached_from = Some(r.index);
+                    }
+                }
             }
             Event::PolicyUpdated(p) => {
                 let exp = self.state_mut(seq, p.experiment)?;

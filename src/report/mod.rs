@@ -1,8 +1,10 @@
 //! Human-readable views of the log: one line per event for `fnas log`, ranked samples for
-//! `fnas top`, the summary printed at the end of a search.
+//! `fnas top`, and the benchmark comparison for `fnas bench` / `fnas report`.
 
+mod comparison;
 mod lines;
 mod top;
 
+pub use comparison::{compare, Comparison, StrategyRow, REPORT_AT};
 pub use lines::event_line;
 pub use top::{experiment_header, top_rows, TopRow};

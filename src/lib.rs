@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod bench;
+pub mod critic;
 pub mod pipeline;
 pub mod replay;
 pub mod report;

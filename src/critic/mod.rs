@@ -1,0 +1,1 @@
+//! Uncertainty-aware critic (under construction).

@@ -1,15 +1,19 @@
 //! Codec tests: byte-exact round trips of every kind, the committed golden files of
-//! schema v1, and refusal of newer schemas / unknown kinds / damaged bytes.
+//! schema v1 (frozen, upcast on read) and v2 (current), and refusal of newer schemas /
+//! unknown kinds / damaged bytes / payloads of the wrong version.
 //!
-//! Regenerate the golden files (only when adding a kind or a schema version, never to
-//! "fix" a failing test): `FNAS_WRITE_GOLDEN=1 cargo test --release --test store_codec`.
+//! Regenerate the golden files of the CURRENT version (only when adding a kind or a schema
+//! version, never to "fix" a failing test):
+//! `FNAS_WRITE_GOLDEN=1 cargo test --release --test store_codec`. Older versions' golden
+//! files are never rewritten.
 
 use std::path::PathBuf;
 
-use fnas::store::codec::{self, kind, KINDS};
+use fnas::store::codec::{self, kind, v1, KINDS};
 use fnas::store::{
-    ArchSampled, BlobRef, EndReason, Event, ExperimentEnded, ExperimentStarted, PolicyStats,
-    PolicyUpdated, RewardObserved, RewardSource, StoreError, TaskRegistered, SCHEMA_VERSION,
+    ArchSampled, BlobRef, CriticEstimate, CriticFit, CriticUpdated, EndReason, Event,
+    ExperimentEnded, ExperimentStarted, PolicyStats, PolicyUpdated, ReplayedSample, RewardObserved,
+    RewardSource, StoreError, TaskRegistered, SCHEMA_VERSION,
 };
 
 fn blob(c: char) -> BlobRef {
@@ -19,9 +23,9 @@ fn blob(c: char) -> BlobRef {
     }
 }
 
-/// One fixed example per kind. The golden files are these events encoded; never edit a
-/// value here without adding a new schema version.
-fn examples() -> Vec<Event> {
+/// The schema-1 examples (the golden files in tests/golden/v1), as the current types they
+/// upcast to: every field added since schema 1 is neutral. Never edit a value here.
+fn examples_v1() -> Vec<Event> {
     vec![
         Event::TaskRegistered(TaskRegistered {
             task: "mnist".into(),
@@ -63,6 +67,7 @@ fn examples() -> Vec<Event> {
             reward: 0.912_345_678_9,
             train_seconds: 12.5,
             failure: Some("diverged: loss is NaN".into()),
+            critic: None,
         }),
         Event::PolicyUpdated(PolicyUpdated {
             experiment: 2,
@@ -78,6 +83,7 @@ fn examples() -> Vec<Event> {
                 mean_reward: 0.9,
                 mean_advantage: f64::EPSILON,
             },
+            replayed: vec![],
         }),
         Event::ExperimentEnded(ExperimentEnded {
             experiment: 2,
@@ -89,11 +95,106 @@ fn examples() -> Vec<Event> {
     ]
 }
 
-fn golden_path(event: &Event) -> PathBuf {
+/// One fixed example per kind of the current schema (2), with the fields added in schema 2
+/// set. The golden files in tests/golden/v2 are these events encoded; never edit a value
+/// here without adding a new schema version.
+fn examples() -> Vec<Event> {
+    let mut events = examples_v1();
+    for event in &mut events {
+        match event {
+            Event::RewardObserved(r) => {
+                r.critic = Some(CriticEstimate {
+                    value: 0.905,
+                    uncertainty: 0.0125,
+                    critic_version: 6,
+                })
+            }
+            Event::PolicyUpdated(p) => {
+                p.replayed = vec![
+                    ReplayedSample {
+                        experiment: 1,
+                        index: 3,
+                        weight: 0.5,
+                    },
+                    ReplayedSample {
+                        experiment: 2,
+                        index: u64::MAX,
+                        weight: 1.0e-3,
+                    },
+                ]
+            }
+            _ => {}
+        }
+    }
+    events.push(Event::CriticUpdated(CriticUpdated {
+        experiment: 2,
+        version: 6,
+        weights: blob('c'),
+        samples: 48,
+        sigma: 0.015,
+        fit: CriticFit {
+            value_loss: 0.0213,
+            uncertainty_loss: 0.0087,
+            spearman: 0.61,
+            coverage: 0.8125,
+        },
+    }));
+    events
+}
+
+/// Encodes an event exactly as schema 1 did, using the frozen `codec::v1` structs for the
+/// kinds that changed since. Only events whose schema-2 fields are neutral have a schema-1
+/// form (asserted), and kinds introduced later have none.
+fn encode_v1(event: &Event) -> Vec<u8> {
+    let payload = match event {
+        Event::TaskRegistered(e) => bytes(e),
+        Event::ExperimentStarted(e) => bytes(e),
+        Event::ArchSampled(e) => bytes(e),
+        Event::ExperimentEnded(e) => bytes(e),
+        Event::RewardObserved(e) => {
+            assert_eq!(e.critic, None, "schema 1 has no critic estimate");
+            bytes(&v1::RewardObserved {
+                experiment: e.experiment,
+                index: e.index,
+                source: e.source,
+                accuracy: e.accuracy,
+                macs: e.macs,
+                params: e.params,
+                reward: e.reward,
+                train_seconds: e.train_seconds,
+                failure: e.failure.clone(),
+            })
+        }
+        Event::PolicyUpdated(e) => {
+            assert!(e.replayed.is_empty(), "schema 1 has no replayed samples");
+            bytes(&v1::PolicyUpdated {
+                experiment: e.experiment,
+                version: e.version,
+                weights: e.weights.clone(),
+                baseline: e.baseline,
+                samples: e.samples.clone(),
+                stats: e.stats.clone(),
+            })
+        }
+        Event::CriticUpdated(_) => panic!("critic_updated does not exist in schema 1"),
+    };
+    codec::envelope(1, codec::kind_id(event), &payload)
+}
+
+fn bytes<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).unwrap()
+}
+
+fn golden_path(schema: u16, event: &Event) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
-        .join(format!("v{SCHEMA_VERSION}"))
+        .join(format!("v{schema}"))
         .join(format!("{}.bin", event.kind_name()))
+}
+
+fn read_golden(path: &PathBuf) -> Vec<u8> {
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (FNAS_WRITE_GOLDEN=1 writes it)", path.display()))
 }
 
 #[test]
@@ -125,22 +226,108 @@ fn nan_survives_a_round_trip_bit_for_bit() {
 
 #[test]
 fn golden_files_decode_to_the_examples() {
+    assert_eq!(
+        SCHEMA_VERSION, 2,
+        "add examples and golden files for the new version"
+    );
     let write = std::env::var_os("FNAS_WRITE_GOLDEN").is_some_and(|v| v == "1");
     let examples = examples();
     assert_eq!(examples.len(), KINDS.len(), "one example per kind");
     for event in examples {
-        let path = golden_path(&event);
+        let path = golden_path(SCHEMA_VERSION, &event);
         let bytes = codec::encode(&event);
         if write {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &bytes).unwrap();
         }
-        let golden = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (FNAS_WRITE_GOLDEN=1 writes it)", path.display()));
+        let golden = read_golden(&path);
         let decoded = codec::decode(&golden).unwrap();
         assert_eq!(decoded, event, "{}", path.display());
         assert_eq!(codec::encode(&decoded), golden, "{}", path.display());
     }
+}
+
+/// Schema-1 stores stay readable forever: their golden files decode to the v1 examples
+/// upcast (new fields neutral), and the frozen `v1` structs still produce those bytes.
+#[test]
+fn v1_golden_files_decode_upcast() {
+    let examples = examples_v1();
+    let v1_kinds = KINDS.iter().filter(|k| k.since <= 1).count();
+    assert_eq!(examples.len(), v1_kinds, "one example per schema-1 kind");
+    for event in examples {
+        let path = golden_path(1, &event);
+        let golden = read_golden(&path);
+        assert_eq!(
+            codec::peek(&golden).unwrap().schema,
+            1,
+            "{}",
+            path.display()
+        );
+        assert_eq!(encode_v1(&event), golden, "{}", path.display());
+        let decoded = codec::decode(&golden).unwrap();
+        assert_eq!(decoded, event, "{}", path.display());
+        // Re-encoding writes the current version (old events are never rewritten in place).
+        let current = codec::encode(&decoded);
+        assert_eq!(codec::peek(&current).unwrap().schema, SCHEMA_VERSION);
+        assert_eq!(codec::decode(&current).unwrap(), event);
+    }
+}
+
+/// A payload is decoded as the struct of its envelope's version, so a payload of the other
+/// version is refused rather than misread, and a kind newer than the envelope is unknown.
+#[test]
+fn payloads_must_match_their_envelope_version() {
+    let v2 = examples();
+    for event in &v2[3..5] {
+        // The schema-2 payload (new fields set) inside a schema-1 envelope.
+        let bytes = codec::encode(event);
+        let header = codec::peek(&bytes).unwrap();
+        let payload_v2 = payload_of(&bytes);
+        let as_v1 = codec::envelope(1, header.kind, &payload_v2);
+        let err = codec::decode(&as_v1).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+        assert!(err.to_string().contains("trailing bytes"), "{err}");
+    }
+    for event in &examples_v1()[3..5] {
+        // The schema-1 payload inside a schema-2 envelope is too short.
+        let payload_v1 = payload_of(&encode_v1(event));
+        let kind = codec::kind_id(event);
+        let err = codec::decode(&codec::envelope(2, kind, &payload_v1)).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    }
+    let critic = &v2[6];
+    let payload = payload_of(&codec::encode(critic));
+    let err = codec::decode(&codec::envelope(1, kind::CRITIC_UPDATED, &payload)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::UnknownKind {
+                kind: 7,
+                schema: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        codec::decode(&codec::envelope(2, kind::CRITIC_UPDATED, &payload)).unwrap(),
+        *critic
+    );
+}
+
+/// The payload bytes of an envelope `{ schema, kind, payload }`.
+fn payload_of(envelope: &[u8]) -> Vec<u8> {
+    #[derive(serde::Deserialize)]
+    struct Env<'a> {
+        _schema: u16,
+        _kind: u16,
+        #[serde(borrow)]
+        payload: &'a [u8],
+    }
+    postcard::from_bytes::<Env<'_>>(envelope)
+        .unwrap()
+        .payload
+        .to_vec()
 }
 
 #[test]
@@ -149,21 +336,25 @@ fn newer_schema_is_refused_with_an_upgrade_message() {
         unreachable!()
     };
     let payload = postcard::to_allocvec(task).unwrap();
-    let newer = codec::envelope(SCHEMA_VERSION + 1, kind::TASK_REGISTERED, &payload);
+    const NEWER: u16 = 3;
+    assert_eq!(NEWER, SCHEMA_VERSION + 1);
+    let newer = codec::envelope(NEWER, kind::TASK_REGISTERED, &payload);
     match codec::decode(&newer) {
         Err(
             e @ StoreError::NewerSchema {
                 found, supported, ..
             },
         ) => {
-            assert_eq!((found, supported), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+            assert_eq!((found, supported), (NEWER, SCHEMA_VERSION));
             assert!(e.to_string().contains("upgrade fnas"), "{e}");
         }
         other => panic!("expected NewerSchema, got {other:?}"),
     }
-    // The same payload in the current version decodes: only the version was at fault.
-    let current = codec::envelope(SCHEMA_VERSION, kind::TASK_REGISTERED, &payload);
-    assert_eq!(codec::decode(&current).unwrap(), examples()[0]);
+    // The same payload in the known versions decodes: only the version was at fault.
+    for schema in 1..=SCHEMA_VERSION {
+        let known = codec::envelope(schema, kind::TASK_REGISTERED, &payload);
+        assert_eq!(codec::decode(&known).unwrap(), examples()[0]);
+    }
 }
 
 #[test]
@@ -234,6 +425,8 @@ fn kind_table_is_consistent() {
         assert_eq!(info.name, event.kind_name());
         assert!(info.since <= SCHEMA_VERSION);
     }
+    let since: Vec<u16> = KINDS.iter().map(|k| k.since).collect();
+    assert_eq!(since, [1, 1, 1, 1, 1, 1, 2]);
     let names: Vec<&str> = examples().iter().map(Event::kind_name).collect();
     let expected = [
         "task_registered",
@@ -242,6 +435,7 @@ fn kind_table_is_consistent() {
         "reward_observed",
         "policy_updated",
         "experiment_ended",
+        "critic_updated",
     ];
     assert_eq!(names, expected);
 }
@@ -252,15 +446,22 @@ fn experiment_and_blobs_accessors() {
     let experiments: Vec<Option<u64>> = ex.iter().map(Event::experiment).collect();
     assert_eq!(
         experiments,
-        [None, None, Some(2), Some(2), Some(2), Some(2)]
+        [None, None, Some(2), Some(2), Some(2), Some(2), Some(2)]
     );
     let blobs: Vec<Vec<&BlobRef>> = ex.iter().map(Event::blobs).collect();
-    let (a, b) = (blob('a'), blob('b'));
-    assert_eq!(blobs, [vec![], vec![], vec![], vec![], vec![&a], vec![&b]]);
+    let (a, b, c) = (blob('a'), blob('b'), blob('c'));
+    assert_eq!(
+        blobs,
+        [vec![], vec![], vec![], vec![], vec![&a], vec![&b], vec![&c]]
+    );
 }
 
 #[test]
 fn json_uses_serde_derive() {
     let json = serde_json::to_value(&examples()[2]).unwrap();
     assert_eq!(json["ArchSampled"]["index"], 17);
+    let json = serde_json::to_value(&examples()[3]).unwrap();
+    assert_eq!(json["RewardObserved"]["critic"]["critic_version"], 6);
+    let json = serde_json::to_value(&examples()[6]).unwrap();
+    assert_eq!(json["CriticUpdated"]["fit"]["coverage"], 0.8125);
 }

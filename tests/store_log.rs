@@ -1,5 +1,6 @@
 //! Event log tests on a real sled database in temporary directories: append / reopen /
-//! scan, concurrent writers, exclusivity, schema refusal at open and gap detection.
+//! scan, concurrent writers, exclusivity, schema refusal at open, reading a schema-1 log
+//! upcast, and gap detection.
 
 use std::path::Path;
 
@@ -200,6 +201,43 @@ fn store_with_a_newer_schema_is_refused_at_open_without_changes() {
         tree.get(1u64.to_be_bytes()).unwrap().unwrap().as_ref(),
         codec::encode(&sample(1, 0))
     );
+}
+
+/// A store written by schema 1 opens, reads upcast, and continues in the current schema:
+/// one log may mix versions, and the old events are never rewritten.
+#[test]
+fn schema_1_store_is_read_upcast_and_continued() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    let golden = |name: &str| {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/v1/{name}.bin")),
+        )
+        .unwrap()
+    };
+    let (reward, policy) = (golden("reward_observed"), golden("policy_updated"));
+    write_raw(dir.path(), &[(1, reward.clone()), (2, policy.clone())]);
+    let store = Store::open(dir.path()).unwrap();
+    match store.get(1).unwrap() {
+        Some(Event::RewardObserved(r)) => assert_eq!((r.index, r.critic), (17, None)),
+        other => panic!("expected an upcast reward, got {other:?}"),
+    }
+    match store.get(2).unwrap() {
+        Some(Event::PolicyUpdated(p)) => assert_eq!((p.version, p.replayed.len()), (4, 0)),
+        other => panic!("expected an upcast policy update, got {other:?}"),
+    }
+    assert_eq!(store.recorder().unwrap().append(sample(2, 0)).unwrap(), 3);
+    assert_eq!(all(&store).len(), 3);
+    drop(store);
+    let db = sled::open(dir.path().join("log")).unwrap();
+    let tree = db.open_tree("log").unwrap();
+    let raw = |seq: u64| tree.get(seq.to_be_bytes()).unwrap().unwrap().to_vec();
+    assert_eq!(
+        (raw(1), raw(2)),
+        (reward, policy),
+        "old events are not rewritten"
+    );
+    assert_eq!(codec::peek(&raw(3)).unwrap().schema, SCHEMA_VERSION);
 }
 
 #[test]

@@ -54,6 +54,7 @@ impl Policy {
                     baseline: None,
                     samples: Vec::new(),
                     stats: PolicyStats::default(),
+                    replayed: Vec::new(),
                 }))?;
                 let baseline = EmaBaseline { decay: config.baseline_decay, value: None };
                 Ok(Policy::Controller { controller, baseline, version: 0, learned_upto: 0 })
@@ -124,6 +125,7 @@ impl Policy {
                         mean_reward,
                         mean_advantage: stats.mean_advantage,
                     },
+                    replayed: Vec::new(),
                 }))?;
                 *learned_upto = indices.iter().max().map_or(*learned_upto, |i| i + 1);
             }

@@ -315,6 +315,7 @@ fn reward_event(experiment: u64, finished: Done) -> RewardObserved {
             reward: e.reward,
             train_seconds: e.train_seconds,
             failure: e.failure,
+            critic: None,
         },
         Err(message) => RewardObserved {
             experiment,
@@ -326,6 +327,7 @@ fn reward_event(experiment: u64, finished: Done) -> RewardObserved {
             reward: 0.0,
             train_seconds: 0.0,
             failure: Some(message),
+            critic: None,
         },
     }
 }

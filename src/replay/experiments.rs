@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::store::{
     ArchSampled, BlobStore, Event, ExperimentEnded, ExperimentStarted, PolicyUpdated,
-    RewardObserved, TaskRegistered,
+    RewardObserved, RewardSource, TaskRegistered,
 };
 
 use super::{Projection, ReplayError};
@@ -53,7 +53,9 @@ impl ExperimentState {
         self.samples
             .values()
             .filter(|s| s.cached_from.is_none())
-            .filter_map(|s| s.reward.as_ref().map(|r| r.reward))
+            .filter_map(|s| s.reward.as_ref())
+            .filter(|r| r.source != RewardSource::Critic)
+            .map(|r| r.reward)
             .collect()
     }
 
@@ -68,9 +70,14 @@ impl ExperimentState {
         self.rewarded().count() as u64
     }
 
-    /// The highest-reward sample (ties: the earliest index).
+    /// Samples whose reward was measured (evaluated or cached), not estimated by a critic.
+    pub fn measured(&self) -> impl Iterator<Item = (&ArchSampled, &RewardObserved)> {
+        self.rewarded().filter(|(_, r)| r.source != RewardSource::Critic)
+    }
+
+    /// The highest measured reward (ties: the earliest index).
     pub fn best(&self) -> Option<(&ArchSampled, &RewardObserved)> {
-        self.rewarded().fold(None, |best, (s, r)| match best {
+        self.measured().fold(None, |best, (s, r)| match best {
             Some((_, br)) if !(r.reward > br.reward) => best,
             _ => Some((s, r)),
         })
@@ -184,6 +191,11 @@ impl Projection for Experiments {
                     });
                 }
                 rec.reward = Some(r.clone());
+                if r.source == RewardSource::Critic {
+                    // A critic's estimate is not an evaluation: it neither counts towards the
+                    // budget nor answers later proposals of the same architecture.
+                    return Ok(());
+                }
                 let tokens = rec.sampled.tokens.clone();
                 exp.evaluated.entry(tokens.clone()).or_insert(r.index);
                 // Later samples of the same architecture waiting for this evaluation.
@@ -201,6 +213,9 @@ impl Projection for Experiments {
             Event::ExperimentEnded(e) => {
                 let exp = self.state_mut(seq, e.experiment)?;
                 exp.ended = Some(e.clone());
+            }
+            Event::CriticUpdated(c) => {
+                self.state_mut(seq, c.experiment)?;
             }
         }
         Ok(())

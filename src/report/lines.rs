@@ -66,6 +66,18 @@ pub fn event_line(seq: u64, event: &Event) -> String {
             e.samples,
             e.summary_hash.get(..12).unwrap_or(&e.summary_hash)
         ),
+        Event::CriticUpdated(c) => format!(
+            "experiment={} version={} samples={} sigma={:.4} value_loss={:.4} uncertainty_loss={:.4} spearman={:.3} coverage={:.3} weights={}",
+            c.experiment,
+            c.version,
+            c.samples,
+            c.sigma,
+            c.fit.value_loss,
+            c.fit.uncertainty_loss,
+            c.fit.spearman,
+            c.fit.coverage,
+            c.weights.hash.get(..12).unwrap_or(&c.weights.hash)
+        ),
     };
     format!("{seq:>8} {:<18} {body}", event.kind_name())
 }

@@ -7,7 +7,7 @@
 //!
 //! Evolution rules (postcard is not self-describing and ignores `#[serde(default)]`):
 //! * Never change a persisted struct in place. To change one: copy today's struct into a
-//!   `mod v1` below, change the struct in event.rs, bump [`SCHEMA_VERSION`], and in
+//!   `v1` module (codec/v1.rs), change the struct in event.rs, bump [`SCHEMA_VERSION`], and in
 //!   [`decode_payload`] decode `(kind, schema <= 1)` as the `v1` type and upcast it with
 //!   `impl From<v1::X> for X`. The writer always writes the current version.
 //! * Appending a variant to an enum inside a payload (`RewardSource`, `EndReason`) keeps
@@ -18,15 +18,18 @@
 //!   event it cannot decode: state is a fold of the log, and a skipped event would rebuild
 //!   the wrong state silently.
 //!
-//! There is no `mod v1` yet because version 1 is the current version.
+//! Versions: 1 = the six original kinds; 2 = `critic_updated` (kind 7),
+//! `RewardObserved::critic`, `PolicyUpdated::replayed` (schema-1 structs in [`v1`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
 use super::event::Event;
 
+pub mod v1;
+
 /// The schema version this build writes, and the newest it can read.
-pub const SCHEMA_VERSION: u16 = 1;
+pub const SCHEMA_VERSION: u16 = 2;
 
 /// A stable kind id, its name, and the first schema version that may contain it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +47,7 @@ pub mod kind {
     pub const REWARD_OBSERVED: u16 = 4;
     pub const POLICY_UPDATED: u16 = 5;
     pub const EXPERIMENT_ENDED: u16 = 6;
+    pub const CRITIC_UPDATED: u16 = 7;
 }
 
 /// Every known kind, in id order (documentation, `fnas log`, and the `since` check).
@@ -77,6 +81,11 @@ pub const KINDS: &[KindInfo] = &[
         id: kind::EXPERIMENT_ENDED,
         name: "experiment_ended",
         since: 1,
+    },
+    KindInfo {
+        id: kind::CRITIC_UPDATED,
+        name: "critic_updated",
+        since: 2,
     },
 ];
 
@@ -114,6 +123,7 @@ pub fn kind_id(event: &Event) -> u16 {
         Event::RewardObserved(_) => kind::REWARD_OBSERVED,
         Event::PolicyUpdated(_) => kind::POLICY_UPDATED,
         Event::ExperimentEnded(_) => kind::EXPERIMENT_ENDED,
+        Event::CriticUpdated(_) => kind::CRITIC_UPDATED,
     }
 }
 
@@ -136,6 +146,7 @@ pub fn encode(event: &Event) -> Vec<u8> {
         Event::RewardObserved(e) => to_bytes(e),
         Event::PolicyUpdated(e) => to_bytes(e),
         Event::ExperimentEnded(e) => to_bytes(e),
+        Event::CriticUpdated(e) => to_bytes(e),
     };
     envelope(SCHEMA_VERSION, kind_id(event), &payload)
 }
@@ -182,9 +193,8 @@ pub fn check_schema(schema: u16) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Decodes one payload given its (already checked) schema version and kind id. When a v2
-/// of a struct exists, old versions are matched here first, e.g.
-/// `(kind::ARCH_SAMPLED, 1) => Event::ArchSampled(payload::<v1::ArchSampled>(p)?.into())`.
+/// Decodes one payload given its (already checked) schema version and kind id. Kinds whose
+/// struct changed are matched on their old versions first and upcast (see [`v1`]).
 fn decode_payload(schema: u16, kind: u16, p: &[u8]) -> Result<Event, StoreError> {
     let info = KINDS.iter().find(|k| k.id == kind);
     match info {
@@ -197,13 +207,20 @@ fn decode_payload(schema: u16, kind: u16, p: &[u8]) -> Result<Event, StoreError>
             })
         }
     }
-    Ok(match kind {
-        kind::TASK_REGISTERED => Event::TaskRegistered(payload(p, kind)?),
-        kind::EXPERIMENT_STARTED => Event::ExperimentStarted(payload(p, kind)?),
-        kind::ARCH_SAMPLED => Event::ArchSampled(payload(p, kind)?),
-        kind::REWARD_OBSERVED => Event::RewardObserved(payload(p, kind)?),
-        kind::POLICY_UPDATED => Event::PolicyUpdated(payload(p, kind)?),
-        kind::EXPERIMENT_ENDED => Event::ExperimentEnded(payload(p, kind)?),
+    Ok(match (kind, schema) {
+        (kind::REWARD_OBSERVED, 1) => {
+            Event::RewardObserved(payload::<v1::RewardObserved>(p, kind)?.into())
+        }
+        (kind::POLICY_UPDATED, 1) => {
+            Event::PolicyUpdated(payload::<v1::PolicyUpdated>(p, kind)?.into())
+        }
+        (kind::TASK_REGISTERED, _) => Event::TaskRegistered(payload(p, kind)?),
+        (kind::EXPERIMENT_STARTED, _) => Event::ExperimentStarted(payload(p, kind)?),
+        (kind::ARCH_SAMPLED, _) => Event::ArchSampled(payload(p, kind)?),
+        (kind::REWARD_OBSERVED, _) => Event::RewardObserved(payload(p, kind)?),
+        (kind::POLICY_UPDATED, _) => Event::PolicyUpdated(payload(p, kind)?),
+        (kind::EXPERIMENT_ENDED, _) => Event::ExperimentEnded(payload(p, kind)?),
+        (kind::CRITIC_UPDATED, _) => Event::CriticUpdated(payload(p, kind)?),
         // KINDS and this match list the same ids; an id in KINDS without an arm here is
         // reported like an unknown kind rather than panicking.
         _ => {

@@ -83,6 +83,22 @@ pub struct RewardObserved {
     pub reward: f64,
     pub train_seconds: f64,
     pub failure: Option<String>,
+    /// The critic's estimate for this architecture at decision time (since schema 2);
+    /// `None` when no critic was consulted. Kept even when the sample was then trained, so
+    /// a replay can audit the critic's calibration against the real reward.
+    pub critic: Option<CriticEstimate>,
+}
+
+/// What the critic predicted for one architecture when the pipeline decided whether to
+/// train it or trust the prediction (uncertainty-aware critic, schema 2).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CriticEstimate {
+    /// Predicted reward V.
+    pub value: f64,
+    /// Predicted absolute error U of V.
+    pub uncertainty: f64,
+    /// The `CriticUpdated::version` that made the prediction.
+    pub critic_version: u64,
 }
 
 /// Diagnostics of one PPO update (recorded, never recomputed on replay).
@@ -106,6 +122,47 @@ pub struct PolicyUpdated {
     /// Sample indices (within the experiment) the update used.
     pub samples: Vec<u64>,
     pub stats: PolicyStats,
+    /// Old samples drawn from the experience buffer for this update, with their importance
+    /// weights (since schema 2); empty when the buffer was not used.
+    pub replayed: Vec<ReplayedSample>,
+}
+
+/// One sample re-used from the experience buffer in a policy update. It may come from an
+/// earlier experiment (a resumed search), hence the explicit experiment id.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReplayedSample {
+    pub experiment: u64,
+    pub index: u64,
+    /// Importance weight applied to this sample's loss term.
+    pub weight: f64,
+}
+
+/// Fit diagnostics of one critic update, measured on its real samples (recorded, never
+/// recomputed on replay).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct CriticFit {
+    /// Mean |V - R|.
+    pub value_loss: f64,
+    /// Mean |U - |V - R||.
+    pub uncertainty_loss: f64,
+    /// Spearman rank correlation of V and R.
+    pub spearman: f64,
+    /// Fraction of samples with |V - R| <= U.
+    pub coverage: f64,
+}
+
+/// The critic was refitted (since schema 2); its new weights are the blob `weights`, and
+/// `sigma` is the uncertainty threshold below which its predictions replace training.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CriticUpdated {
+    pub experiment: u64,
+    pub version: u64,
+    pub weights: BlobRef,
+    /// Real (trained) samples it was fitted on.
+    pub samples: u64,
+    /// The uncertainty threshold in force after this update.
+    pub sigma: f64,
+    pub fit: CriticFit,
 }
 
 /// An experiment ended; `summary_hash` lets a replay check it rebuilt the same state.
@@ -129,6 +186,7 @@ pub enum Event {
     RewardObserved(RewardObserved),
     PolicyUpdated(PolicyUpdated),
     ExperimentEnded(ExperimentEnded),
+    CriticUpdated(CriticUpdated),
 }
 
 impl Event {
@@ -148,6 +206,7 @@ impl Event {
             Event::RewardObserved(e) => Some(e.experiment),
             Event::PolicyUpdated(e) => Some(e.experiment),
             Event::ExperimentEnded(e) => Some(e.experiment),
+            Event::CriticUpdated(e) => Some(e.experiment),
         }
     }
 
@@ -156,6 +215,7 @@ impl Event {
     pub fn blobs(&self) -> Vec<&BlobRef> {
         match self {
             Event::PolicyUpdated(e) => vec![&e.weights],
+            Event::CriticUpdated(e) => vec![&e.weights],
             Event::ExperimentEnded(e) => e.policy.iter().collect(),
             Event::TaskRegistered(_)
             | Event::ExperimentStarted(_)

@@ -48,6 +48,9 @@ pub struct SearchArgs {
     /// (regularized evolution, population P, tournament S).
     #[arg(long, default_value = "mnas")]
     pub algo: String,
+    /// FNAS modules for the mnas strategy, comma-separated: uac (uncertainty-aware critic).
+    #[arg(long, value_delimiter = ',')]
+    pub modules: Vec<String>,
     #[command(flatten)]
     pub table: TableArgs,
     /// Stop after this many proposals even if fewer distinct architectures were evaluated
@@ -160,7 +163,8 @@ pub struct BenchArgs {
     pub space: String,
     #[command(flatten)]
     pub columns: TableArgs,
-    /// Strategies, comma-separated: mnas, rs, re, re_pP_sS.
+    /// Strategies, comma-separated: mnas, rs, re, re_pP_sS; modules join with `+`
+    /// (mnas+uac); fnas = mnas with every module.
     #[arg(long, default_value = "rs,re,mnas", value_delimiter = ',')]
     pub algos: Vec<String>,
     /// Number of seeds per strategy (seeds 0..N-1).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use fnas::pipeline::{run_search, SearchConfig, SearchOptions, Start, StrategyConfig, Timings};
+use fnas::pipeline::{run_search, SearchConfig, SearchOptions, Start, Timings};
 use fnas::replay::fold_store;
 use fnas::report::{compare, Comparison};
 use fnas::space::Space;
@@ -17,11 +17,11 @@ use super::args::{BenchArgs, ReportArgs};
 use super::search::{default_task_name, table_options};
 
 pub fn bench(args: BenchArgs) -> Result<()> {
-    let strategies: Vec<StrategyConfig> = args
-        .algos
-        .iter()
-        .map(|a| StrategyConfig::parse(a.trim()).map_err(|e| anyhow::anyhow!("--algos: {e}")))
-        .collect::<Result<_>>()?;
+    let strategies: Vec<String> = args.algos.iter().map(|a| a.trim().to_string()).collect();
+    for name in &strategies {
+        let mut probe = SearchConfig::new("", "", &args.space, 0, 1);
+        probe.set_strategy(name).map_err(|e| anyhow::anyhow!("--algos: {e}"))?;
+    }
     if args.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
@@ -42,9 +42,9 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         let mut spent = Timings::default();
         let mut proposals = 0;
         for seed in 0..args.seeds {
-            bar.set_message(format!("{} seed {seed}", strategy.name()));
+            bar.set_message(format!("{strategy} seed {seed}"));
             let mut config = SearchConfig::new(&task, &task_name, &args.space, seed, args.budget);
-            config.strategy = strategy.clone();
+            config.set_strategy(strategy).map_err(|e| anyhow::anyhow!("--algos: {e}"))?;
             config.batch_size = args.batch;
             config.workers = 1;
             config.table = table_options(&args.columns);
@@ -61,7 +61,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             proposals += outcome.proposals;
             bar.inc(1);
         }
-        overhead.push((strategy.name(), spent, proposals));
+        overhead.push((strategy.clone(), spent, proposals));
     }
     bar.finish_and_clear();
 

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use fnas::pipeline::{run_search, SearchConfig, SearchOptions, Start, StrategyConfig, TableOptions};
+use fnas::pipeline::{run_search, SearchConfig, SearchOptions, Start, TableOptions};
 use fnas::space::Space;
 use fnas::store::Store;
 
@@ -54,6 +54,7 @@ fn reject_with_resume(args: &SearchArgs) -> Result<()> {
         (args.max_proposals.is_some(), "--max-proposals"),
         (args.table.accuracy_column.is_some(), "--accuracy-column"),
         (args.table.cost_column.is_some(), "--cost-column"),
+        (!args.modules.is_empty(), "--modules"),
     ];
     if let Some((_, flag)) = changed.iter().find(|(set, _)| *set) {
         bail!("{flag} cannot be combined with --resume: a resumed search keeps the settings recorded in its log");
@@ -89,7 +90,10 @@ fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
     }
     config.data.max_train = args.max_train.or(config.data.max_train);
     config.data.max_val = args.max_val.or(config.data.max_val);
-    config.strategy = StrategyConfig::parse(&args.algo).map_err(|e| anyhow::anyhow!("--algo: {e}"))?;
+    config.set_strategy(&args.algo).map_err(|e| anyhow::anyhow!("--algo: {e}"))?;
+    let modules: Vec<&str> = args.modules.iter().map(String::as_str).collect();
+    let strategy = config.strategy.clone();
+    config.set_modules(&strategy, &modules).map_err(|e| anyhow::anyhow!("--modules: {e}"))?;
     config.table = table_options(&args.table);
     if let Some(cap) = args.max_proposals {
         config.max_proposals = cap;

@@ -5,28 +5,23 @@ use anyhow::{bail, Result};
 use fnas::replay::{fold_store, verify_store, ExperimentState, Experiments};
 use fnas::report::{event_line, experiment_header, top_rows};
 use fnas::space::Space;
-use fnas::store::{Event, Store};
+use fnas::store::{codec, Event, Store};
 
 use super::args::{LogArgs, ReplayArgs, TopArgs};
 
-const KINDS: [(&str, &str); 6] = [
-    ("task", "task_registered"),
-    ("started", "experiment_started"),
-    ("sampled", "arch_sampled"),
-    ("reward", "reward_observed"),
-    ("policy", "policy_updated"),
-    ("ended", "experiment_ended"),
-];
-
+/// `--kind` takes a full kind name (`reward_observed`) or one word of it that names a
+/// single kind (`reward`, `sampled`, `policy`, `critic`, `started`, `ended`, `task`).
 fn kind_filter(kind: &str) -> Result<&'static str> {
-    KINDS
-        .iter()
-        .find(|(short, full)| *short == kind || *full == kind)
-        .map(|(_, full)| *full)
-        .ok_or_else(|| {
-            let names: Vec<&str> = KINDS.iter().map(|(s, _)| *s).collect();
-            anyhow::anyhow!("--kind {kind}: unknown event kind (expected one of {})", names.join(", "))
-        })
+    let names = codec::KINDS.iter().map(|k| k.name);
+    let matches: Vec<&'static str> = names.clone().filter(|n| *n == kind || n.split('_').any(|w| w == kind)).collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        _ => bail!(
+            "--kind {kind}: {} event kind (expected one of {})",
+            if matches.is_empty() { "unknown" } else { "ambiguous" },
+            names.collect::<Vec<_>>().join(", ")
+        ),
+    }
 }
 
 pub fn log(args: LogArgs) -> Result<()> {

@@ -36,6 +36,14 @@ pub struct CriticConfig {
     /// data arrive, and a warm refit needs far fewer epochs. Either way the result is a pure
     /// function of the checkpoint before the fit and the data.
     pub warm_start: bool,
+    /// What U learns to predict. 0: the error of V on the samples V was fitted on (the
+    /// paper's literal L_U). K >= 2 (default 4): cross-fitting; K extra value nets are each
+    /// trained without one fold of the samples (sample `i` is in fold `i mod K`) and U learns
+    /// each sample's error under the net that did not see it, i.e. the error V makes on an
+    /// architecture it has not been trained on, which is what the fake/real decision needs.
+    /// In-sample errors shrink towards 0 as V memorises its samples, so U would claim
+    /// confidence everywhere (measured in tests/critic_fit.rs).
+    pub folds: usize,
     /// Adam first-moment decay. Default 0.9 (Kingma & Ba 2015, also PyTorch's default).
     pub adam_beta1: f64,
     /// Adam second-moment decay. Default 0.999 (Kingma & Ba 2015, also PyTorch's default).
@@ -54,6 +62,7 @@ impl Default for CriticConfig {
             batch_size: 32,
             weight_decay: 1e-2,
             warm_start: true,
+            folds: 4,
             adam_beta1: 0.9,
             adam_beta2: 0.999,
             adam_eps: 1e-8,
@@ -66,6 +75,8 @@ impl Default for CriticConfig {
 pub(crate) const MAX_WIDTH: usize = 65_536;
 /// Upper bound on `layers`, for the same reason.
 pub(crate) const MAX_LAYERS: usize = 64;
+/// Upper bound on `folds`, for the same reason.
+pub(crate) const MAX_FOLDS: usize = 64;
 
 impl CriticConfig {
     /// Rejects values that would make training meaningless or produce NaN, naming the field.
@@ -74,16 +85,31 @@ impl CriticConfig {
             Err(CriticError::Config { field, reason })
         }
         if self.hidden == 0 || self.hidden > MAX_WIDTH {
-            return bad("hidden", format!("{} is not in 1..={MAX_WIDTH}", self.hidden));
+            return bad(
+                "hidden",
+                format!("{} is not in 1..={MAX_WIDTH}", self.hidden),
+            );
         }
         if self.layers == 0 || self.layers > MAX_LAYERS {
-            return bad("layers", format!("{} is not in 1..={MAX_LAYERS}", self.layers));
+            return bad(
+                "layers",
+                format!("{} is not in 1..={MAX_LAYERS}", self.layers),
+            );
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return bad("lr", format!("{} must be finite and > 0", self.lr));
         }
         if self.epochs == 0 {
             return bad("epochs", "must be at least 1".to_string());
+        }
+        if self.folds == 1 || self.folds > MAX_FOLDS {
+            return bad(
+                "folds",
+                format!(
+                    "{} must be 0 (no cross-fitting) or in 2..={MAX_FOLDS}",
+                    self.folds
+                ),
+            );
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return bad(

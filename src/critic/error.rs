@@ -55,7 +55,9 @@ pub enum CriticError {
     CheckpointCorrupt { reason: String },
 
     /// Checkpoint written by a format version this build cannot read.
-    #[error("critic checkpoint format version {found} is not supported (this build reads {supported})")]
+    #[error(
+        "critic checkpoint format version {found} is not supported (this build reads {supported})"
+    )]
     CheckpointVersion { found: u32, supported: u32 },
 
     /// The checkpoint is valid but reads embeddings of another length (another search space).

@@ -53,7 +53,10 @@ impl SigmaPolicy {
                     return 0.0;
                 }
                 let last = &recent_abs_errors[recent_abs_errors.len() - window..];
-                quantile(last, q).filter(|s| s.is_finite()).unwrap_or(0.0).max(0.0)
+                quantile(last, q)
+                    .filter(|s| s.is_finite())
+                    .unwrap_or(0.0)
+                    .max(0.0)
             }
         }
     }

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::agent::ControllerConfig;
 use crate::train::{DataOptions, Objective, ProxyConfig};
 
+use super::uac::UacConfig;
+
 /// Everything that determines a search's outcome besides the data itself.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SearchConfig {
@@ -35,6 +37,8 @@ pub struct SearchConfig {
     /// Stop after this many proposals even if the budget of distinct evaluations is not
     /// reached (a strategy that keeps re-proposing known architectures stalls).
     pub max_proposals: u64,
+    /// The uncertainty-aware critic (`--modules uac`), for the `mnas` strategy.
+    pub uac: Option<UacConfig>,
 }
 
 /// The proposer of architectures. `Mnas` is the LSTM controller trained with PPO; the
@@ -105,6 +109,7 @@ impl SearchConfig {
             strategy: StrategyConfig::Mnas,
             table: TableOptions::default(),
             max_proposals: budget.saturating_mul(5),
+            uac: None,
         }
     }
 
@@ -116,5 +121,41 @@ impl SearchConfig {
 
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(text)
+    }
+
+    /// Strategy and modules as one name: `mnas`, `mnas+uac`, `rs`, `re_p20_s5`.
+    pub fn strategy_name(&self) -> String {
+        let mut name = self.strategy.name();
+        if self.uac.is_some() {
+            name.push_str("+uac");
+        }
+        name
+    }
+
+    /// Applies a strategy name with its modules (`mnas+uac`; `fnas` = the controller with
+    /// every module that applies).
+    pub fn set_strategy(&mut self, name: &str) -> Result<(), String> {
+        let mut parts = name.split('+');
+        let base = parts.next().unwrap_or_default();
+        let (strategy, mut modules): (StrategyConfig, Vec<&str>) = match base {
+            "fnas" => (StrategyConfig::Mnas, vec!["uac"]),
+            other => (StrategyConfig::parse(other)?, Vec::new()),
+        };
+        modules.extend(parts);
+        self.set_modules(&strategy, &modules)?;
+        self.strategy = strategy;
+        Ok(())
+    }
+
+    /// Enables FNAS modules by name (`uac`).
+    pub fn set_modules(&mut self, strategy: &StrategyConfig, modules: &[&str]) -> Result<(), String> {
+        for module in modules.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
+            match module {
+                "uac" if *strategy == StrategyConfig::Mnas => self.uac = Some(UacConfig::default()),
+                "uac" => return Err(format!("module uac needs the mnas strategy, not {}", strategy.name())),
+                other => return Err(format!("unknown module '{other}' (available: uac)")),
+            }
+        }
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@ use thiserror::Error;
 
 use crate::agent::AgentError;
 use crate::bench::BenchError;
+use crate::critic::CriticError;
 use crate::replay::ReplayError;
 use crate::space::SpaceError;
 use crate::store::StoreError;
@@ -23,6 +24,8 @@ pub enum PipelineError {
     Agent(#[from] AgentError),
     #[error(transparent)]
     Bench(#[from] BenchError),
+    #[error(transparent)]
+    Critic(#[from] CriticError),
     #[error("{0}")]
     Invalid(String),
     #[error("trainer worker failed: {0}")]

@@ -10,13 +10,15 @@ pub struct BatchItem<'a> {
     pub reward: f64,
 }
 
-/// Advantages are reward minus the EMA baseline (the batch mean seeds it), scaled by the
-/// batch's reward spread: proxy rewards differ by a few hundredths, and without the scaling
-/// an update at lr 3.5e-4 barely moves the policy. Then the baseline takes the batch mean.
+/// Advantages are reward minus a baseline, scaled by the batch's reward spread: proxy rewards
+/// differ by a few hundredths, and without the scaling an update at lr 3.5e-4 barely moves
+/// the policy. The baseline is the critic's V(A) per sample when UAC is on (`values`), else
+/// the EMA baseline (the batch mean seeds it). Then the EMA takes the batch mean.
 pub fn policy_step(
     controller: &mut Controller,
     baseline: &mut EmaBaseline,
     batch: &[BatchItem<'_>],
+    values: Option<&[f64]>,
 ) -> Result<UpdateStats, AgentError> {
     let n = batch.len() as f64;
     let mean = batch.iter().map(|b| b.reward).sum::<f64>() / n;
@@ -25,10 +27,11 @@ pub fn policy_step(
     let reference = baseline.value.unwrap_or(mean);
     let samples: Vec<PpoSample> = batch
         .iter()
-        .map(|b| PpoSample {
+        .enumerate()
+        .map(|(i, b)| PpoSample {
             tokens: b.tokens.to_vec(),
             old_log_probs: b.log_probs.to_vec(),
-            advantage: (b.reward - reference) * scale,
+            advantage: (b.reward - values.and_then(|v| v.get(i).copied()).unwrap_or(reference)) * scale,
             weight: 1.0,
         })
         .collect();

@@ -9,6 +9,7 @@ mod policy;
 mod search;
 mod seeds;
 mod task;
+mod uac;
 mod workers;
 
 pub use config::{SearchConfig, StrategyConfig, TableOptions};
@@ -20,3 +21,4 @@ pub use policy::{Policy, Proposal};
 pub use search::{batch_items, run_search, run_search_from, SearchOptions, SearchOutcome, Start, Timings};
 pub use seeds::{sampling_rng, training_seed};
 pub use task::TaskData;
+pub use uac::{out_of_sample_errors, CriticState, UacConfig};

@@ -82,8 +82,8 @@ impl Policy {
     }
 
     /// Proposes sample `index` (controller math on one thread, see `single_threaded`).
-    pub fn propose(&mut self, seed: u64, index: u64) -> Proposal {
-        let mut rng = sampling_rng(seed, index);
+    pub fn propose(&mut self, seed: u64, index: u64, attempt: u64) -> Proposal {
+        let mut rng = sampling_rng(seed, index, attempt);
         match self {
             Policy::Controller { controller, .. } => {
                 let s = single_threaded(|| controller.sample(&mut rng));
@@ -102,12 +102,19 @@ impl Policy {
 
     /// Learns from the finished batch `indices`: a PPO update recorded with its weights, or
     /// the baseline observing the rewards in index order.
-    pub fn learn(&mut self, journal: &mut Journal<'_>, experiment: u64, indices: &[u64]) -> Result<(), PipelineError> {
+    /// `values` are the critic's V(A) of the batch (UAC's baseline), when a critic exists.
+    pub fn learn(
+        &mut self,
+        journal: &mut Journal<'_>,
+        experiment: u64,
+        indices: &[u64],
+        values: Option<&[f64]>,
+    ) -> Result<(), PipelineError> {
         match self {
             Policy::Controller { controller, baseline, version, learned_upto } => {
                 let exp = journal.state.get(experiment)?;
                 let batch = batch_items(exp, indices)?;
-                let stats = policy_step(controller, baseline, &batch)?;
+                let stats = policy_step(controller, baseline, &batch, values)?;
                 let mean_reward = batch.iter().map(|b| b.reward).sum::<f64>() / batch.len().max(1) as f64;
                 let weights = journal.put_blob(&controller.to_bytes())?;
                 *version += 1;

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::replay::{fold_store, ExperimentState, Experiments};
 use crate::space::{Arch, Space};
 use crate::store::{
-    ArchSampled, EndReason, Event, ExperimentEnded, ExperimentStarted, RewardObserved, RewardSource, Store,
+    ArchSampled, CriticEstimate, EndReason, Event, ExperimentEnded, ExperimentStarted, RewardObserved, RewardSource, Store,
 };
 
 use super::journal::Journal;
@@ -21,6 +21,7 @@ use super::learner::BatchItem;
 use super::policy::Policy;
 use super::seeds::training_seed;
 use super::task::TaskData;
+use super::uac::CriticState;
 use super::workers::{run_worker, Done, Job};
 use super::{PipelineError, SearchConfig};
 
@@ -104,6 +105,10 @@ pub fn run_search_from(
         None => begin_experiment(&mut journal, &config, &space, &task)?,
     };
     let mut policy = Policy::restore(&mut journal, experiment, &config, &space)?;
+    let mut critic = match config.uac {
+        Some(_) => Some(CriticState::restore(&journal, journal.state.get(experiment)?, &space)?),
+        None => None,
+    };
 
     if matches!(task, TaskData::Images(_)) {
         configure_threads(config.workers);
@@ -132,29 +137,28 @@ pub fn run_search_from(
                     return Ok(());
                 }
                 let size = remaining.min(config.batch_size as u64).min(config.max_proposals - next);
-                batch = (next..next + size).collect();
                 let t = Instant::now();
-                let events: Vec<Event> = batch
-                    .iter()
-                    .map(|&index| {
-                        let p = policy.propose(config.seed, index);
-                        Event::ArchSampled(ArchSampled {
-                            experiment,
-                            index,
-                            tokens: p.tokens,
-                            log_probs: p.log_probs,
-                            policy_version: policy.version(),
-                        })
-                    })
-                    .collect();
+                let events = propose_batch(&journal.state, experiment, &config, &space, &mut policy, critic.as_ref(), size)?;
                 timings.propose += t.elapsed();
                 let t = Instant::now();
                 journal.append_all(events)?;
+                batch = journal.state.get(experiment)?.samples.range(next..).map(|(i, _)| *i).collect();
                 timings.record += t.elapsed();
             }
-            evaluate_batch(&mut journal, experiment, &batch, &config, &job_tx, &done_rx, &progress, &mut timings)?;
+            evaluate_batch(&mut journal, experiment, &batch, &config, &space, critic.as_ref(), &job_tx, &done_rx, &progress, &mut timings)?;
             let t = Instant::now();
-            policy.learn(&mut journal, experiment, &batch)?;
+            let values = match &critic {
+                Some(c) => {
+                    let exp = journal.state.get(experiment)?;
+                    let tokens: Vec<&[u8]> = batch.iter().filter_map(|i| exp.samples.get(i)).map(|r| r.sampled.tokens.as_slice()).collect();
+                    c.values(&space, &tokens)?
+                }
+                None => None,
+            };
+            policy.learn(&mut journal, experiment, &batch, values.as_deref())?;
+            if let (Some(c), Some(uac)) = (critic.as_mut(), config.uac.as_ref()) {
+                c.refit(&mut journal, experiment, uac, config.seed, &space)?;
+            }
             timings.learn += t.elapsed();
         })();
         drop(job_tx);
@@ -266,6 +270,8 @@ fn evaluate_batch(
     experiment: u64,
     indices: &[u64],
     config: &SearchConfig,
+    space: &Space,
+    critic: Option<&CriticState>,
     jobs: &Sender<Job>,
     done: &Receiver<Done>,
     progress: &ProgressBar,
@@ -283,6 +289,16 @@ fn evaluate_batch(
             seed: training_seed(config.seed, rec.sampled.index),
         })
         .collect();
+    // The critic's opinion at decision time, recorded with the measured reward: the honest
+    // out-of-sample error the sigma policy and `critic eval` use.
+    let mut estimates = std::collections::HashMap::new();
+    if let Some(c) = critic {
+        for job in &pending {
+            if let Some(e) = c.estimate(space, &job.arch.tokens)? {
+                estimates.insert(job.index, e);
+            }
+        }
+    }
     let outstanding = pending.len();
     // The job channel is unbounded: a batch is small, and queueing it whole means the
     // sender never waits on workers that are themselves waiting to report.
@@ -294,7 +310,8 @@ fn evaluate_batch(
         let finished = done.recv().map_err(|_| PipelineError::Worker("all worker threads stopped".into()))?;
         timings.evaluate += t.elapsed();
         let t = Instant::now();
-        journal.append(Event::RewardObserved(reward_event(experiment, finished)))?;
+        let estimate = estimates.remove(&finished.index);
+        journal.append(Event::RewardObserved(reward_event(experiment, finished, estimate)))?;
         timings.record += t.elapsed();
         let exp = journal.state.get(experiment)?;
         progress.set_position(exp.distinct_evaluations());
@@ -303,7 +320,7 @@ fn evaluate_batch(
     Ok(())
 }
 
-fn reward_event(experiment: u64, finished: Done) -> RewardObserved {
+fn reward_event(experiment: u64, finished: Done, critic: Option<CriticEstimate>) -> RewardObserved {
     match finished.result {
         Ok(e) => RewardObserved {
             experiment,
@@ -315,7 +332,7 @@ fn reward_event(experiment: u64, finished: Done) -> RewardObserved {
             reward: e.reward,
             train_seconds: e.train_seconds,
             failure: e.failure,
-            critic: None,
+            critic,
         },
         Err(message) => RewardObserved {
             experiment,
@@ -327,7 +344,7 @@ fn reward_event(experiment: u64, finished: Done) -> RewardObserved {
             reward: 0.0,
             train_seconds: 0.0,
             failure: Some(message),
-            critic: None,
+            critic,
         },
     }
 }
@@ -370,4 +387,62 @@ fn update_message(progress: &ProgressBar, exp: &ExperimentState) {
     if let Some((s, r)) = exp.best() {
         progress.set_message(format!("best reward {:.4} (acc {:.2}%, #{})", r.reward, r.accuracy * 100.0, s.index));
     }
+}
+
+/// Proposes the next batch: `size` positions, each an architecture to evaluate, one already
+/// evaluated (free), or, with UAC, a confident one whose reward is the critic's V. Fakes are
+/// capped at `max_fake_fraction` of the batch; past the cap a confident proposal is dropped
+/// and the position redrawn (at most `max_redraws` times, then it is evaluated). Returns the
+/// events to append as one group: the batch is recorded whole or not at all.
+fn propose_batch(
+    state: &Experiments,
+    experiment: u64,
+    config: &SearchConfig,
+    space: &Space,
+    policy: &mut Policy,
+    critic: Option<&CriticState>,
+    size: u64,
+) -> Result<Vec<Event>, PipelineError> {
+    let exp = state.get(experiment)?;
+    let next = exp.next_index();
+    let uac = config.uac.as_ref();
+    let max_fake = uac.map_or(0, |u| (size as f64 * u.max_fake_fraction).floor() as u64);
+    let mut fakes = 0;
+    let mut events = Vec::new();
+    for index in next..next + size {
+        let mut attempt = 0;
+        loop {
+            let p = policy.propose(config.seed, index, attempt);
+            let known = exp.evaluated.contains_key(&p.tokens);
+            let estimate = match critic {
+                Some(c) if !known => c.estimate(space, &p.tokens)?,
+                _ => None,
+            };
+            let confident = critic.is_some_and(|c| c.confident(estimate.as_ref()));
+            let redraws_left = uac.is_some_and(|u| attempt < u.max_redraws);
+            if confident && fakes >= max_fake && redraws_left {
+                attempt += 1;
+                continue;
+            }
+            let sampled = ArchSampled { experiment, index, tokens: p.tokens, log_probs: p.log_probs, policy_version: policy.version() };
+            events.push(Event::ArchSampled(sampled));
+            if let (true, true, Some(e)) = (confident, fakes < max_fake, estimate) {
+                fakes += 1;
+                events.push(Event::RewardObserved(RewardObserved {
+                    experiment,
+                    index,
+                    source: RewardSource::Critic,
+                    accuracy: 0.0,
+                    macs: 0,
+                    params: 0,
+                    reward: e.value,
+                    train_seconds: 0.0,
+                    failure: None,
+                    critic: Some(e),
+                }));
+            }
+            break;
+        }
+    }
+    Ok(events)
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use sha2::{Digest, Sha256};
 
 use crate::store::{
-    ArchSampled, BlobStore, Event, ExperimentEnded, ExperimentStarted, PolicyUpdated,
+    ArchSampled, BlobStore, CriticUpdated, Event, ExperimentEnded, ExperimentStarted, PolicyUpdated,
     RewardObserved, RewardSource, TaskRegistered,
 };
 
@@ -31,6 +31,11 @@ pub struct ExperimentState {
     pub started: ExperimentStarted,
     pub samples: BTreeMap<u64, SampleRecord>,
     pub policies: Vec<PolicyUpdated>,
+    /// Critic refits with the sequence number they were recorded at: a policy update uses
+    /// the latest critic recorded before it.
+    pub critics: Vec<(u64, CriticUpdated)>,
+    /// Sequence number of each policy update, parallel to `policies`.
+    pub policy_seqs: Vec<u64>,
     pub ended: Option<ExperimentEnded>,
     /// Tokens of every evaluated architecture -> the index of its (first) evaluation.
     pub evaluated: HashMap<Vec<u8>, u64>,
@@ -83,6 +88,15 @@ impl ExperimentState {
         })
     }
 
+    pub fn latest_critic(&self) -> Option<&CriticUpdated> {
+        self.critics.last().map(|(_, c)| c)
+    }
+
+    /// Samples whose reward the critic estimated instead of an evaluation.
+    pub fn fake_count(&self) -> u64 {
+        self.rewarded().filter(|(_, r)| r.source == RewardSource::Critic).count() as u64
+    }
+
     pub fn latest_policy(&self) -> Option<&PolicyUpdated> {
         self.policies.last()
     }
@@ -118,6 +132,10 @@ impl ExperimentState {
         for p in &self.policies {
             h.update(p.version.to_le_bytes());
             h.update(p.weights.hash.as_bytes());
+        }
+        for (_, c) in &self.critics {
+            h.update(c.version.to_le_bytes());
+            h.update(c.weights.hash.as_bytes());
         }
         hex::encode(h.finalize())
     }
@@ -159,6 +177,8 @@ impl Projection for Experiments {
                         started: s.clone(),
                         samples: BTreeMap::new(),
                         policies: Vec::new(),
+                        critics: Vec::new(),
+                        policy_seqs: Vec::new(),
                         ended: None,
                         evaluated: HashMap::new(),
                     },
@@ -209,13 +229,14 @@ impl Projection for Experiments {
             Event::PolicyUpdated(p) => {
                 let exp = self.state_mut(seq, p.experiment)?;
                 exp.policies.push(p.clone());
+                exp.policy_seqs.push(seq);
             }
             Event::ExperimentEnded(e) => {
                 let exp = self.state_mut(seq, e.experiment)?;
                 exp.ended = Some(e.clone());
             }
             Event::CriticUpdated(c) => {
-                self.state_mut(seq, c.experiment)?;
+                self.state_mut(seq, c.experiment)?.critics.push((seq, c.clone()));
             }
         }
         Ok(())

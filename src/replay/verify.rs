@@ -4,7 +4,8 @@
 //! give byte-identical weights.
 
 use crate::agent::{Controller, EmaBaseline};
-use crate::pipeline::{batch_items, policy_step, SearchConfig};
+use crate::critic::Critic;
+use crate::pipeline::{batch_items, policy_step, BatchItem, CriticState, PipelineError, SearchConfig};
 use crate::space::Space;
 use crate::store::Store;
 
@@ -75,7 +76,7 @@ fn verify_policies(store: &Store, exp: &ExperimentState, report: &mut VerifyRepo
     };
     let sizes = space.decision_sizes();
     let mut previous: Option<(Controller, EmaBaseline)> = None;
-    for update in &exp.policies {
+    for (update, &seq) in exp.policies.iter().zip(&exp.policy_seqs) {
         let bytes = match store.blobs().get(&update.weights) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -85,9 +86,10 @@ fn verify_policies(store: &Store, exp: &ExperimentState, report: &mut VerifyRepo
             }
         };
         if let Some((mut controller, mut baseline)) = previous.take() {
-            let outcome = batch_items(exp, &update.samples)
-                .map_err(|e| e.to_string())
-                .and_then(|batch| policy_step(&mut controller, &mut baseline, &batch).map_err(|e| e.to_string()));
+            let outcome = batch_items(exp, &update.samples).map_err(|e| e.to_string()).and_then(|batch| {
+                let values = critic_values(store, exp, seq, &space, &batch).map_err(|e| e.to_string())?;
+                policy_step(&mut controller, &mut baseline, &batch, values.as_deref()).map_err(|e| e.to_string())
+            });
             match outcome {
                 Ok(_) if controller.to_bytes() == bytes && baseline.value == update.baseline => {}
                 Ok(_) => report.problems.push(format!(
@@ -107,4 +109,26 @@ fn verify_policies(store: &Store, exp: &ExperimentState, report: &mut VerifyRepo
         }
     }
     Ok(())
+}
+
+/// V(A) of a batch from the critic in force when its policy update was made (the latest
+/// critic recorded before it), if the experiment used one.
+fn critic_values(
+    store: &Store,
+    exp: &ExperimentState,
+    policy_seq: u64,
+    space: &Space,
+    batch: &[BatchItem<'_>],
+) -> Result<Option<Vec<f64>>, PipelineError> {
+    let Some((_, critic)) = exp.critics.iter().rev().find(|(seq, _)| *seq < policy_seq) else {
+        return Ok(None);
+    };
+    let bytes = store.blobs().get(&critic.weights)?;
+    let state = CriticState {
+        critic: Some(Critic::from_bytes(&bytes)?),
+        version: critic.version,
+        sigma: critic.sigma,
+    };
+    let tokens: Vec<&[u8]> = batch.iter().map(|b| b.tokens).collect();
+    state.values(space, &tokens)
 }

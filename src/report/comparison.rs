@@ -60,7 +60,7 @@ pub fn compare(state: &Experiments, task: Option<&str>, budget: Option<u64>) -> 
         let entry = groups.entry(exp.started.task.clone()).or_insert_with(|| (config.clone(), BTreeMap::new()));
         entry
             .1
-            .entry(config.strategy.name())
+            .entry(config.strategy_name())
             .or_default()
             .push((exp.evaluation_trace(), exp.next_index()));
     }

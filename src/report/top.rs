@@ -19,10 +19,11 @@ pub struct TopRow {
     pub failure: Option<String>,
 }
 
-/// The `n` highest-reward samples (ties: earlier index first).
+/// The `n` highest measured rewards (ties: earlier index first); critic estimates are
+/// not results and are not ranked.
 pub fn top_rows(exp: &ExperimentState, space: Option<&Space>, n: usize) -> Vec<TopRow> {
     let mut rows: Vec<TopRow> = exp
-        .rewarded()
+        .measured()
         .map(|(s, r)| {
             let arch = Arch::new(s.tokens.clone());
             TopRow {
@@ -46,14 +47,30 @@ pub fn top_rows(exp: &ExperimentState, space: Option<&Space>, n: usize) -> Vec<T
 /// One line naming the experiment and its progress.
 pub fn experiment_header(exp: &ExperimentState) -> String {
     let status = if exp.ended.is_some() { "finished" } else { "unfinished (resume with --resume)" };
+    let critic = exp
+        .latest_critic()
+        .map(|c| {
+            format!(
+                " critic=v{} (spearman {:.3}, mean |V-R| {:.4}, |V-R|<=U {:.0}%, sigma {:.4})",
+                c.version,
+                c.fit.spearman,
+                c.fit.value_loss,
+                c.fit.coverage * 100.0,
+                c.sigma
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "experiment {} task={} space={} seed={} samples={} policy=v{} {}",
+        "experiment {} task={} space={} seed={} evaluated={} cached={} fake={} policy=v{}{} {}",
         exp.id,
         exp.started.task,
         exp.started.space,
         exp.started.seed,
-        exp.rewarded_count(),
+        exp.distinct_evaluations(),
+        exp.measured().count() as u64 - exp.distinct_evaluations(),
+        exp.fake_count(),
         exp.latest_policy().map(|p| p.version).unwrap_or(0),
+        critic,
         status
     )
 }

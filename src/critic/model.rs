@@ -1,0 +1,406 @@
+//! The critic: a value net V(A) and an uncertainty net U(A) over an architecture's one-hot
+//! embedding, their seeded construction, the fit and the predictions.
+//!
+//! Losses (FNAS, Section 4.1), on standardised rewards r = (R - mean) / std:
+//! `L_V = mean |V(A) - r(A)|` and `L_U = mean |U(A) - e(A)|` with `e` detached, so U learns
+//! to predict how wrong V is and never pulls V. U ends in a softplus, so it is positive.
+//! `e(A)` is `|V(A) - r(A)|` itself with `folds = 0` (the paper's literal loss), or, with
+//! `folds = K`, `|V_k(A) - r(A)|` where `V_k` is one of K extra value nets trained like V but
+//! without fold k, the fold holding A (cross-fitting: an honest, out-of-sample error).
+//!
+//! All nets are members of one [`StackedMlp`]: member 0 is V, members `1..=K` the fold nets,
+//! the last one U. One AdamW minimises the sum of their losses; their variables are disjoint
+//! slices of the stacked tensors, so this is `K + 2` independent fits sharing the batches.
+
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use super::adam::{Adam, AdamHyper};
+use super::config::{CriticConfig, MAX_WIDTH};
+use super::error::CriticError;
+use super::metrics::spearman;
+use super::mlp::StackedMlp;
+
+/// How well the critic matches a set of real samples, all in reward units. Returned by
+/// `fit` (measured on the data it was fitted on, so optimistic) and `evaluate` (any data).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct CriticFit {
+    /// Mean |V - R|.
+    pub value_loss: f64,
+    /// Mean |U - |V - R||.
+    pub uncertainty_loss: f64,
+    /// Spearman rank correlation of V and R (0 when undefined, see `metrics::spearman`).
+    pub spearman: f64,
+    /// Fraction of samples with |V - R| <= U.
+    pub coverage: f64,
+}
+
+/// The affine map between rewards and the standardised targets the nets learn:
+/// `R = mean + std * r`. Refreshed at every fit from the rewards given, so one config works
+/// for 0..1 accuracies and 0..100 percentages alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Scale {
+    pub mean: f64,
+    pub std: f64,
+}
+
+impl Scale {
+    /// Identity scale, used before the first fit.
+    pub const IDENTITY: Scale = Scale {
+        mean: 0.0,
+        std: 1.0,
+    };
+
+    /// Mean and population standard deviation of `rewards` (non-empty, finite). A constant
+    /// set gets std 1 so the targets are all 0 instead of a division by zero.
+    fn of(rewards: &[f64]) -> Scale {
+        let n = rewards.len() as f64;
+        let mean = rewards.iter().sum::<f64>() / n;
+        let var = rewards.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n;
+        let std = var.sqrt();
+        let std = if std.is_finite() && std > 0.0 {
+            std
+        } else {
+            1.0
+        };
+        Scale { mean, std }
+    }
+}
+
+/// Value and uncertainty nets with their own AdamW state.
+///
+/// Not `Sync` (tch tensors are not); give each thread its own, and share it as `to_bytes()`.
+/// Bit-exact reproducibility (same bytes + same data -> same fit and predictions) assumes the
+/// same libtorch build and a fixed intra-op thread count; run it with
+/// `tch::set_num_threads(1)` (the tensors are tiny, a second thread does not help).
+pub struct Critic {
+    pub(crate) cfg: CriticConfig,
+    pub(crate) input_dim: usize,
+    /// Construction seed: the init of a cold refit and the base of the mini-batch shuffles.
+    pub(crate) seed: u64,
+    /// Number of completed fits; selects the shuffle stream of the next fit.
+    pub(crate) fits: u64,
+    pub(crate) scale: Scale,
+    /// V, the fold nets, then U (see the module doc).
+    pub(crate) nets: StackedMlp,
+    pub(crate) adam: Adam,
+}
+
+impl Critic {
+    /// Builds a critic reading embeddings of length `input_dim` whose initial weights are a
+    /// pure function of `seed`, `input_dim` and `cfg`: every stacked variable, in name order,
+    /// is filled from `ChaCha8Rng::seed_from_u64(seed)` with uniform(-1/sqrt(fan_in),
+    /// 1/sqrt(fan_in)) values (PyTorch's `nn.Linear` default range).
+    /// tch's global RNG is never used.
+    pub fn new(input_dim: usize, cfg: CriticConfig, seed: u64) -> Result<Critic, CriticError> {
+        cfg.validate()?;
+        if input_dim == 0 || input_dim > MAX_WIDTH {
+            return Err(CriticError::InputDim {
+                found: input_dim,
+                max: MAX_WIDTH,
+            });
+        }
+        let (nets, vars) = StackedMlp::new(members(&cfg), input_dim, cfg.hidden, cfg.layers);
+        let critic = Critic {
+            cfg,
+            input_dim,
+            seed,
+            fits: 0,
+            scale: Scale::IDENTITY,
+            nets,
+            adam: Adam::new(vars),
+        };
+        critic.init_uniform()?;
+        Ok(critic)
+    }
+
+    /// Overwrites every variable (in slot order) with seeded uniform values.
+    fn init_uniform(&self) -> Result<(), CriticError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        for slot in self.adam.slots() {
+            let fan_in = self.fan_in_of(&slot.name);
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            // 24 random bits -> uniform [0,1) -> [-bound, bound); explicit so the values
+            // depend only on the ChaCha8 stream, not on `rand`'s distribution code.
+            let values: Vec<f32> = (0..slot.param.numel())
+                .map(|_| {
+                    let u = (rng.next_u32() >> 8) as f32 / (1u32 << 24) as f32;
+                    (2.0 * u - 1.0) * bound
+                })
+                .collect();
+            overwrite(&slot.param, &values)?;
+        }
+        Ok(())
+    }
+
+    /// Fan-in of the layer a variable belongs to: layer 0 reads the input, later layers read
+    /// `hidden` values. Names are `l{i:02}.{weight|bias}`.
+    fn fan_in_of(&self, name: &str) -> usize {
+        if name.starts_with("l00.") {
+            self.input_dim
+        } else {
+            self.cfg.hidden
+        }
+    }
+
+    /// The settings this critic was built (or loaded) with.
+    pub fn config(&self) -> &CriticConfig {
+        &self.cfg
+    }
+
+    /// Length of the embeddings this critic reads.
+    pub fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+
+    /// The construction seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Number of completed `fit` calls (restored by checkpoints).
+    pub fn fits(&self) -> u64 {
+        self.fits
+    }
+
+    /// Number of AdamW steps taken so far (restored by checkpoints).
+    pub fn optimizer_steps(&self) -> u64 {
+        self.adam.step_count()
+    }
+
+    /// Total number of trainable scalars of both nets.
+    pub fn num_params(&self) -> usize {
+        self.adam.slots().iter().map(|s| s.param.numel()).sum()
+    }
+
+    /// The `(mean, std)` mapping standardised targets back to reward units, as set by the
+    /// last fit (`(0, 1)` before any).
+    pub fn reward_scale(&self) -> (f64, f64) {
+        (self.scale.mean, self.scale.std)
+    }
+
+    /// Checks every input's length against `input_dim` and that all values are finite.
+    pub fn validate_inputs(&self, inputs: &[Vec<f32>]) -> Result<(), CriticError> {
+        for (index, x) in inputs.iter().enumerate() {
+            if x.len() != self.input_dim {
+                return Err(CriticError::InputLength {
+                    index,
+                    expected: self.input_dim,
+                    found: x.len(),
+                });
+            }
+            if let Some((position, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(CriticError::InputValue {
+                    index,
+                    position,
+                    value,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Fits V and U on real samples: `inputs[i]` (the one-hot of an architecture) was trained
+    /// and got `rewards[i]`. The caller passes ALL real samples so far after each batch, in a
+    /// stable order (observation order): sample `i` is in cross-fitting fold `i mod folds`, so
+    /// a stable order keeps each fold net from ever seeing its own fold across warm refits.
+    ///
+    /// With `warm_start` (default) the fit continues from the current weights and AdamW
+    /// moments; otherwise it restarts from the construction seed. Either way the result is a
+    /// pure function of the critic before the call and the data (mini-batch order comes from
+    /// ChaCha8 stream `fits + 1` of the seed). The reward scale is re-estimated from `rewards`.
+    /// Returns the fit metrics on these same samples, in reward units.
+    ///
+    /// On an error after training started (a non-finite loss), the epochs already taken are
+    /// kept and `fits` is not advanced.
+    pub fn fit(&mut self, inputs: &[Vec<f32>], rewards: &[f64]) -> Result<CriticFit, CriticError> {
+        check_samples(self, inputs, rewards)?;
+        if !self.cfg.warm_start {
+            self.init_uniform()?;
+            self.adam.reset();
+        }
+        self.scale = Scale::of(rewards);
+        let n = inputs.len();
+        let x = to_matrix(inputs, self.input_dim)?;
+        let targets: Vec<f32> = rewards
+            .iter()
+            .map(|r| ((r - self.scale.mean) / self.scale.std) as f32)
+            .collect();
+        let y = Tensor::f_from_slice(&targets)?;
+        let batch = match self.cfg.batch_size {
+            0 => n,
+            b => b.min(n),
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(self.fits + 1);
+        let mut order: Vec<usize> = (0..n).collect();
+        let hp = self.hyper();
+        let params = self.adam.params();
+        for epoch in 0..self.cfg.epochs {
+            if batch < n {
+                shuffle(&mut order, &mut rng);
+            }
+            for chunk in order.chunks(batch) {
+                let (xb, yb) = if batch < n {
+                    let idx: Vec<i64> = chunk.iter().map(|&i| i as i64).collect();
+                    let idx = Tensor::f_from_slice(&idx)?;
+                    (x.f_index_select(0, &idx)?, y.f_index_select(0, &idx)?)
+                } else {
+                    (x.shallow_clone(), y.shallow_clone())
+                };
+                let loss = self.loss(&xb, &yb, chunk)?;
+                let value = loss.f_double_value(&[])?;
+                if !value.is_finite() {
+                    return Err(CriticError::NonFinite { epoch, value });
+                }
+                if std::env::var("SKIP").as_deref() == Ok("bwd") { continue; }
+                let grads = Tensor::f_run_backward(&[&loss], &params, false, false)?;
+                if std::env::var("SKIP").as_deref() == Ok("adam") { continue; }
+                self.adam.step(&grads, hp);
+            }
+        }
+        self.fits += 1;
+        self.evaluate(inputs, rewards)
+    }
+
+    /// The summed loss of all members on one batch of standardised targets `y`; `samples`
+    /// are the batch rows' indices in the fitted data (they fix each row's fold).
+    fn loss(&self, x: &Tensor, y: &Tensor, samples: &[usize]) -> Result<Tensor, CriticError> {
+        let k = self.cfg.folds;
+        let out = self.nets.forward(x)?; // [K + 2, B]
+                                         // |V_m - r| for the value members m = 0..=K: [K + 1, B].
+        let err = out.f_narrow(0, 0, k as i64 + 1)?.f_sub(y)?.f_abs()?;
+        let l_v = if k == 0 {
+            err.f_mean(None)?
+        } else {
+            // Fold net m (1..=K) learns only from rows outside fold m - 1; V (m = 0) from all.
+            let b = samples.len();
+            let mut mask = vec![1.0f32; (k + 1) * b];
+            for (row, &i) in samples.iter().enumerate() {
+                mask[(1 + i % k) * b + row] = 0.0;
+            }
+            let mask = Tensor::f_from_slice(&mask)?.f_view([k as i64 + 1, b as i64])?;
+            // Per-member mean over its own rows (at least one row in the divisor).
+            let count = mask
+                .f_sum_dim_intlist(1, false, Kind::Float)?
+                .f_clamp_min(1.0)?;
+            err.f_mul(&mask)?
+                .f_sum_dim_intlist(1, false, Kind::Float)?
+                .f_div(&count)?
+                .f_sum(Kind::Float)?
+        };
+        let target = if k == 0 {
+            err.f_select(0, 0)?
+        } else {
+            // Each row's error under the fold net that did not train on it.
+            let idx: Vec<i64> = samples.iter().map(|&i| (1 + i % k) as i64).collect();
+            let idx = Tensor::f_from_slice(&idx)?.f_unsqueeze(0)?;
+            err.f_gather(0, &idx, false)?.f_squeeze_dim(0)?
+        };
+        let u = out.f_select(0, k as i64 + 1)?.f_softplus()?;
+        let l_u = u.f_sub(&target.detach())?.f_abs()?.f_mean(None)?;
+        Ok(l_v.f_add(&l_u)?)
+    }
+
+    fn hyper(&self) -> AdamHyper {
+        AdamHyper {
+            lr: self.cfg.lr,
+            beta1: self.cfg.adam_beta1,
+            beta2: self.cfg.adam_beta2,
+            eps: self.cfg.adam_eps,
+            weight_decay: self.cfg.weight_decay,
+        }
+    }
+
+    /// `(V, U)` per input in reward units: V the predicted reward, U the predicted absolute
+    /// error of V (>= 0). Computed in one batched pass under `no_grad`.
+    pub fn predict(&self, inputs: &[Vec<f32>]) -> Result<Vec<(f64, f64)>, CriticError> {
+        self.validate_inputs(inputs)?;
+        if inputs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let x = to_matrix(inputs, self.input_dim)?;
+        let last = self.cfg.folds as i64 + 1;
+        let (v, u) = tch::no_grad(|| -> Result<(Tensor, Tensor), CriticError> {
+            let out = self.nets.forward(&x)?;
+            Ok((out.f_select(0, 0)?, out.f_select(0, last)?.f_softplus()?))
+        })?;
+        let v = Vec::<f32>::try_from(&v)?;
+        let u = Vec::<f32>::try_from(&u)?;
+        let Scale { mean, std } = self.scale;
+        Ok(v.iter()
+            .zip(&u)
+            .map(|(&v, &u)| (mean + std * f64::from(v), std * f64::from(u)))
+            .collect())
+    }
+
+    /// How well the critic matches the given real samples (no training): mean |V - R|,
+    /// mean |U - |V - R||, Spearman of V vs R and the coverage of |V - R| by U.
+    pub fn evaluate(&self, inputs: &[Vec<f32>], rewards: &[f64]) -> Result<CriticFit, CriticError> {
+        check_samples(self, inputs, rewards)?;
+        let predictions = self.predict(inputs)?;
+        let n = rewards.len() as f64;
+        let (mut value_loss, mut uncertainty_loss, mut covered) = (0.0, 0.0, 0usize);
+        for (&(v, u), &r) in predictions.iter().zip(rewards) {
+            let err = (v - r).abs();
+            value_loss += err;
+            uncertainty_loss += (u - err).abs();
+            covered += usize::from(err <= u);
+        }
+        let values: Vec<f64> = predictions.iter().map(|p| p.0).collect();
+        Ok(CriticFit {
+            value_loss: value_loss / n,
+            uncertainty_loss: uncertainty_loss / n,
+            spearman: spearman(&values, rewards),
+            coverage: covered as f64 / n,
+        })
+    }
+}
+
+/// Members of the stack: V, one net per fold, U.
+pub(crate) fn members(cfg: &CriticConfig) -> usize {
+    cfg.folds + 2
+}
+
+/// Validates a non-empty set of (input, reward) pairs for `critic`.
+fn check_samples(critic: &Critic, inputs: &[Vec<f32>], rewards: &[f64]) -> Result<(), CriticError> {
+    if inputs.len() != rewards.len() {
+        return Err(CriticError::LengthMismatch {
+            inputs: inputs.len(),
+            rewards: rewards.len(),
+        });
+    }
+    if inputs.is_empty() {
+        return Err(CriticError::NoSamples);
+    }
+    critic.validate_inputs(inputs)?;
+    if let Some((index, &value)) = rewards.iter().enumerate().find(|(_, r)| !r.is_finite()) {
+        return Err(CriticError::Reward { index, value });
+    }
+    Ok(())
+}
+
+/// Stacks validated inputs into a `[n, dim]` float tensor.
+fn to_matrix(inputs: &[Vec<f32>], dim: usize) -> Result<Tensor, CriticError> {
+    let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
+    Ok(Tensor::f_from_slice(&flat)?.f_view([inputs.len() as i64, dim as i64])?)
+}
+
+/// Fisher-Yates shuffle with an explicit index draw (high 64 bits of a 64x64 product), so the
+/// order depends only on the ChaCha8 stream.
+fn shuffle(order: &mut [usize], rng: &mut ChaCha8Rng) {
+    for i in (1..order.len()).rev() {
+        let j = ((u128::from(rng.next_u64()) * (i as u128 + 1)) >> 64) as usize;
+        order.swap(i, j);
+    }
+}
+
+/// Copies `values` into variable `param` in place (no gradient recorded).
+pub(crate) fn overwrite(param: &Tensor, values: &[f32]) -> Result<(), CriticError> {
+    let src = Tensor::f_from_slice(values)?.f_view(param.size().as_slice())?;
+    let mut dst = param.shallow_clone();
+    tch::no_grad(|| dst.f_copy_(&src))?;
+    Ok(())
+}

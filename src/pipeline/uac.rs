@@ -1,0 +1,168 @@
+//! UAC, the uncertainty-aware critic in the search loop (FNAS Section 4.1): where the
+//! critic's uncertainty U(A) is below sigma, its value V(A) is the reward and the
+//! architecture is not evaluated ("fake" sample), at most half of each batch; the critic is
+//! PPO's baseline and is refitted on every measured sample after each batch. Its weights go
+//! to a blob and each refit is a `CriticUpdated` event, so replay rebuilds it exactly.
+
+use serde::{Deserialize, Serialize};
+
+use crate::critic::{is_confident, Critic, CriticConfig, SigmaPolicy};
+use crate::replay::{ExperimentState, Experiments};
+use crate::space::{Arch, Space};
+use crate::store::{CriticEstimate, CriticFit, CriticUpdated, Event, RewardSource};
+
+use super::journal::Journal;
+use super::learner::single_threaded;
+use super::PipelineError;
+
+/// UAC settings, recorded with the search's config.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UacConfig {
+    pub critic: CriticConfig,
+    /// When V is trusted. Default: U below the median out-of-sample |V-R| of the last 40
+    /// measured samples (adapts to the reward scale and to how good the critic is; nothing is
+    /// faked until 40 such errors exist).
+    pub sigma: SigmaPolicy,
+    /// Largest fraction of a batch that may be fake (the paper: 0.5).
+    pub max_fake_fraction: f64,
+    /// Also fit on measured samples of other experiments in the store with the same space and
+    /// task (the unified critic of FNAS Section 3.1).
+    pub unified: bool,
+    /// Redraws allowed for one batch position when the fake quota is full and the policy keeps
+    /// proposing confident architectures; then the proposal is evaluated anyway, so
+    /// resampling always terminates.
+    pub max_redraws: u64,
+}
+
+impl Default for UacConfig {
+    fn default() -> Self {
+        UacConfig {
+            critic: CriticConfig::default(),
+            sigma: SigmaPolicy::Quantile { q: 0.5, window: 40 },
+            max_fake_fraction: 0.5,
+            unified: false,
+            max_redraws: 50,
+        }
+    }
+}
+
+/// The critic of one experiment as the search uses it.
+pub struct CriticState {
+    pub critic: Option<Critic>,
+    pub version: u64,
+    pub sigma: f64,
+}
+
+impl CriticState {
+    /// The latest recorded critic of `experiment`, or none before the first refit.
+    pub fn restore(journal: &Journal<'_>, exp: &ExperimentState, space: &Space) -> Result<CriticState, PipelineError> {
+        match exp.latest_critic() {
+            Some(c) => {
+                let bytes = journal.blobs().get(&c.weights)?;
+                let critic = Critic::from_bytes_checked(&bytes, space.one_hot(&Arch::new(vec![0; space.num_decisions()])).len())?;
+                Ok(CriticState { critic: Some(critic), version: c.version, sigma: c.sigma })
+            }
+            None => Ok(CriticState { critic: None, version: 0, sigma: 0.0 }),
+        }
+    }
+
+    /// V and U of an architecture, when a critic exists.
+    pub fn estimate(&self, space: &Space, tokens: &[u8]) -> Result<Option<CriticEstimate>, PipelineError> {
+        let Some(critic) = &self.critic else { return Ok(None) };
+        let input = space.one_hot(&Arch::new(tokens.to_vec()));
+        let out = single_threaded(|| critic.predict(&[input]))?;
+        Ok(out.first().map(|&(value, uncertainty)| CriticEstimate { value, uncertainty, critic_version: self.version }))
+    }
+
+    /// Whether this estimate is trusted enough to skip the evaluation.
+    pub fn confident(&self, estimate: Option<&CriticEstimate>) -> bool {
+        estimate.is_some_and(|e| is_confident(e.uncertainty, self.sigma))
+    }
+
+    /// V(A) for each architecture of a finished batch: PPO's baseline.
+    pub fn values(&self, space: &Space, tokens: &[&[u8]]) -> Result<Option<Vec<f64>>, PipelineError> {
+        let Some(critic) = &self.critic else { return Ok(None) };
+        let inputs: Vec<Vec<f32>> = tokens.iter().map(|t| space.one_hot(&Arch::new(t.to_vec()))).collect();
+        let out = single_threaded(|| critic.predict(&inputs))?;
+        Ok(Some(out.into_iter().map(|(v, _)| v).collect()))
+    }
+
+    /// Refits on every measured sample (of this experiment, or of the unified set) and
+    /// records the new weights and sigma.
+    pub fn refit(
+        &mut self,
+        journal: &mut Journal<'_>,
+        experiment: u64,
+        config: &UacConfig,
+        seed: u64,
+        space: &Space,
+    ) -> Result<(), PipelineError> {
+        let (inputs, rewards) = training_set(&journal.state, experiment, config.unified, space)?;
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let input_dim = inputs[0].len();
+        let mut critic = match self.critic.take() {
+            Some(c) => c,
+            None => Critic::new(input_dim, config.critic.clone(), seed)?,
+        };
+        let fit = single_threaded(|| critic.fit(&inputs, &rewards))?;
+        let sigma = config.sigma.sigma(&out_of_sample_errors(journal.state.get(experiment)?));
+        let weights = journal.put_blob(&critic.to_bytes())?;
+        self.version += 1;
+        self.sigma = sigma;
+        journal.append(Event::CriticUpdated(CriticUpdated {
+            experiment,
+            version: self.version,
+            weights,
+            samples: inputs.len() as u64,
+            sigma,
+            fit: CriticFit {
+                value_loss: fit.value_loss,
+                uncertainty_loss: fit.uncertainty_loss,
+                spearman: fit.spearman,
+                coverage: fit.coverage,
+            },
+        }))?;
+        self.critic = Some(critic);
+        Ok(())
+    }
+}
+
+/// One-hot inputs and rewards of the measured samples the critic learns from, in a fixed
+/// order (experiment id, then sample index), each distinct architecture once.
+fn training_set(
+    state: &Experiments,
+    experiment: u64,
+    unified: bool,
+    space: &Space,
+) -> Result<(Vec<Vec<f32>>, Vec<f64>), PipelineError> {
+    let this = state.get(experiment)?;
+    let (mut inputs, mut rewards) = (Vec::new(), Vec::new());
+    for exp in state.experiments.values() {
+        let same = exp.id == experiment
+            || (unified && exp.started.space_hash == this.started.space_hash && exp.started.task == this.started.task);
+        if !same {
+            continue;
+        }
+        for rec in exp.samples.values().filter(|r| r.cached_from.is_none()) {
+            if let Some(r) = rec.reward.as_ref().filter(|r| r.source != RewardSource::Critic && r.failure.is_none()) {
+                inputs.push(space.one_hot(&Arch::new(rec.sampled.tokens.clone())));
+                rewards.push(r.reward);
+            }
+        }
+    }
+    Ok((inputs, rewards))
+}
+
+/// |V - R| of measured samples whose critic estimate was recorded before they were
+/// evaluated: honest errors for the sigma policy, in index order.
+pub fn out_of_sample_errors(exp: &ExperimentState) -> Vec<f64> {
+    exp.samples
+        .values()
+        .filter(|r| r.cached_from.is_none())
+        .filter_map(|r| r.reward.as_ref())
+        .filter(|r| r.source != RewardSource::Critic)
+        .filter_map(|r| r.critic.as_ref().map(|c| (c.value - r.reward).abs()))
+        .collect()
+}

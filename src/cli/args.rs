@@ -26,6 +26,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// The comparison table and plot of the benchmark runs in a store, from events alone.
     Report(ReportArgs),
+    /// The uncertainty-aware critic: `fnas critic eval` reports how good it is.
+    Critic(CriticArgs),
 }
 
 #[derive(Debug, Args)]
@@ -196,4 +198,35 @@ pub struct ReportArgs {
     /// Directory for the CSV, JSON and plot files (default: <store>/report).
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CriticArgs {
+    #[command(subcommand)]
+    pub command: CriticCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CriticCommand {
+    /// Spearman of V vs R, mean |V-R| and how often |V-R| <= U: on the experiment's own
+    /// measured samples as the critic saw them before they were evaluated (out of sample),
+    /// over the course of the search, and optionally on another experiment's samples.
+    Eval(CriticEvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CriticEvalArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Experiment whose critic is judged (searched with --modules uac).
+    #[arg(long, value_name = "ID")]
+    pub experiment: u64,
+    /// Also apply its final critic to this experiment's measured samples.
+    #[arg(long, value_name = "ID")]
+    pub on: Option<u64>,
+    /// Samples per window of the over-time table.
+    #[arg(long, default_value_t = 25)]
+    pub window: usize,
+    #[arg(long)]
+    pub json: bool,
 }

@@ -19,5 +19,6 @@ pub fn run() -> Result<()> {
         Command::Replay(a) => view::replay(a),
         Command::Bench(a) => bench::bench(a),
         Command::Report(a) => bench::report(a),
+        Command::Critic(a) => view::critic(a),
     }
 }

@@ -3,11 +3,13 @@
 use anyhow::{bail, Result};
 
 use fnas::replay::{fold_store, verify_store, ExperimentState, Experiments};
-use fnas::report::{event_line, experiment_header, top_rows};
+use fnas::report::{
+    event_line, experiment_header, out_of_sample, quality_over_time, top_rows, transfer_quality, CriticQuality,
+};
 use fnas::space::Space;
 use fnas::store::{codec, Event, Store};
 
-use super::args::{LogArgs, ReplayArgs, TopArgs};
+use super::args::{CriticArgs, CriticCommand, LogArgs, ReplayArgs, TopArgs};
 
 /// `--kind` takes a full kind name (`reward_observed`) or one word of it that names a
 /// single kind (`reward`, `sampled`, `policy`, `critic`, `started`, `ended`, `task`).
@@ -132,4 +134,42 @@ pub fn replay(args: ReplayArgs) -> Result<()> {
         }
         bail!("replay --verify found {} problem(s)", report.problems.len())
     }
+}
+
+pub fn critic(args: CriticArgs) -> Result<()> {
+    let CriticCommand::Eval(args) = args.command;
+    let store = Store::open(&args.store.store)?;
+    let state = fold_store(&store)?;
+    let exp = state.get(args.experiment)?;
+    if exp.critics.is_empty() {
+        bail!("--experiment {}: this experiment has no critic (search with --modules uac)", args.experiment);
+    }
+    let overall = CriticQuality::of(&out_of_sample(exp));
+    let over_time = quality_over_time(exp, args.window);
+    let transfer = match args.on {
+        Some(id) => {
+            let target = state.get(id)?;
+            if target.started.space_hash != exp.started.space_hash {
+                bail!("--on {id}: experiment {id} searched another space than experiment {}", exp.id);
+            }
+            Some(transfer_quality(store.blobs(), exp, target, &Space::builtin(&exp.started.space)?)?)
+        }
+        None => None,
+    };
+    if args.json {
+        println!("{}", serde_json::json!({ "out_of_sample": overall, "over_time": over_time, "on": transfer }));
+        return Ok(());
+    }
+    let line = |q: &CriticQuality| {
+        format!("n={:<5} spearman={:>6.3}  mean|V-R|={:.4}  |V-R|<=U {:>5.1}%", q.samples, q.spearman, q.mean_abs_error, q.coverage * 100.0)
+    };
+    println!("{}", experiment_header(exp));
+    println!("out of sample (estimate recorded before evaluation): {}", line(&overall));
+    for (i, q) in over_time.iter().enumerate() {
+        println!("  window {:>3}: {}", i + 1, line(q));
+    }
+    if let (Some(q), Some(id)) = (transfer, args.on) {
+        println!("final critic on experiment {id}'s measured samples: {}", line(&q));
+    }
+    Ok(())
 }

@@ -10,11 +10,11 @@
 //! header_len: u64 little-endian
 //! header: postcard(Header)           config, input dim, seed, fits, Adam step, reward
 //!                                    mean/std (f64), [(name, shape)]
-//! payload: for each header tensor, in order: param, adam m, adam v as f32 little-endian
+//! payload: the flat variable, AdamW m, AdamW v, each as f32 little-endian
 //! sha256 of everything above         32 bytes
 //! ```
-//! Tensors are the stacked layers (V, fold nets, U; see `model`) in name order, the AdamW
-//! slot order.
+//! The flat variable holds the header's tensors (the stacked layers of V, the fold nets and
+//! U; see `model` and `mlp`) one after the other in name order.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -79,12 +79,11 @@ impl Critic {
             reward_mean: self.scale.mean,
             reward_std: self.scale.std,
             tensors: self
-                .adam
-                .slots()
+                .segments
                 .iter()
                 .map(|s| TensorMeta {
                     name: s.name.clone(),
-                    shape: s.param.size(),
+                    shape: s.shape.clone(),
                 })
                 .collect(),
         };
@@ -95,10 +94,8 @@ impl Critic {
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&(header_bytes.len() as u64).to_le_bytes());
         out.extend_from_slice(&header_bytes);
-        for slot in self.adam.slots() {
-            push_f32s(&mut out, &slot.param)?;
-            push_f32s(&mut out, &slot.m)?;
-            push_f32s(&mut out, &slot.v)?;
+        for t in [&self.adam.param, &self.adam.m, &self.adam.v] {
+            push_f32s(&mut out, t)?;
         }
         let digest = Sha256::digest(&out);
         out.extend_from_slice(&digest);
@@ -142,47 +139,30 @@ impl Critic {
             )));
         }
         let mut critic = Critic::new(input_dim, header.config.clone(), header.seed)?;
-        if header.tensors.len() != critic.adam.slots().len() {
+        let listed: Vec<(&str, &[i64])> = header
+            .tensors
+            .iter()
+            .map(|t| (t.name.as_str(), t.shape.as_slice()))
+            .collect();
+        let model: Vec<(&str, &[i64])> = critic
+            .segments
+            .iter()
+            .map(|s| (s.name.as_str(), s.shape.as_slice()))
+            .collect();
+        if listed != model {
             return Err(corrupt(format!(
-                "{} tensors listed, the model has {}",
-                header.tensors.len(),
-                critic.adam.slots().len()
+                "tensors {listed:?} do not match the model's {model:?}"
             )));
         }
-        let mut cursor = payload;
-        let mut take = |numel: usize, what: &str| -> Result<Vec<f32>, CriticError> {
-            let len = numel * 4;
-            if cursor.len() < len {
-                return Err(corrupt(format!("payload truncated in {what}")));
-            }
-            let (head, rest) = cursor.split_at(len);
-            cursor = rest;
-            Ok(head
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect())
-        };
-        for (meta, slot) in header.tensors.iter().zip(critic.adam.slots()) {
-            if meta.name != slot.name || meta.shape != slot.param.size() {
-                return Err(corrupt(format!(
-                    "tensor `{}` {:?} does not match model tensor `{}` {:?}",
-                    meta.name,
-                    meta.shape,
-                    slot.name,
-                    slot.param.size()
-                )));
-            }
-            let numel = slot.param.numel();
-            overwrite(&slot.param, &take(numel, &meta.name)?)?;
-            overwrite(&slot.m, &take(numel, &meta.name)?)?;
-            overwrite(&slot.v, &take(numel, &meta.name)?)?;
-        }
-        if !cursor.is_empty() {
-            return Err(corrupt(format!(
-                "{} unexpected trailing payload bytes",
-                cursor.len()
-            )));
-        }
+        // The length was checked above: exactly three flat tensors of f32.
+        let numel = critic.num_params();
+        let floats: Vec<f32> = payload
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        overwrite(&critic.adam.param, &floats[..numel])?;
+        overwrite(&critic.adam.m, &floats[numel..2 * numel])?;
+        overwrite(&critic.adam.v, &floats[2 * numel..])?;
         critic.adam.set_step_count(header.adam_step);
         critic.fits = header.fits;
         critic.scale = Scale {

@@ -1,62 +1,100 @@
 //! A stack of `M` equally shaped MLPs evaluated in one batched pass: `layers` hidden ReLU
 //! layers of width `hidden`, then one linear output, one scalar per member and input row.
 //!
-//! Why stacked: the critic trains the value net, its cross-fitting copies and the uncertainty
-//! net on the same batches. For nets this small the cost is per libtorch call, not per
-//! FLOP, so one `[M, ...]` matmul per layer (and one AdamW update per layer tensor) costs
-//! about as much as a single net. Raw tensors instead of `nn::VarStore` keep the variables,
-//! their names and their order under this module's control (the names fix the init and
-//! checkpoint order).
+//! Why stacked, and why one flat variable: the critic trains the value net, its
+//! cross-fitting copies and the uncertainty net on the same batches. For nets this small the
+//! cost is per libtorch call more than per FLOP, so one `[M, ...]` matmul per layer, one
+//! gradient and one AdamW update over a single flat tensor cost far fewer calls than separate
+//! nets and variables. The layer tensors are views into the flat variable, laid out in name
+//! order (`l00.bias`, `l00.weight`, `l01.bias`, ...), which fixes the init and checkpoint
+//! order.
 
 use tch::{Device, Kind, Tensor};
 
-/// Per layer: weight `[M, in, out]` and bias `[M, 1, out]`, input layer first.
+/// Name, shape and fan-in of one layer tensor inside the flat variable.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Segment {
+    pub name: String,
+    pub shape: Vec<i64>,
+    /// Inputs of the layer the tensor belongs to (its init range is 1/sqrt(fan_in)).
+    pub fan_in: usize,
+}
+
+impl Segment {
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product::<i64>() as usize
+    }
+}
+
+/// The layer tensors of a stack of `members` nets, in name (= flat) order: per layer
+/// `l{i:02}.bias` `[M, 1, out]` then `l{i:02}.weight` `[M, in, out]`.
+pub(crate) fn layout(
+    members: usize,
+    input_dim: usize,
+    hidden: usize,
+    layers: usize,
+) -> Vec<Segment> {
+    let m = members as i64;
+    let mut dims = vec![input_dim as i64];
+    dims.extend(std::iter::repeat_n(hidden as i64, layers));
+    dims.push(1);
+    let mut segments = Vec::with_capacity(2 * layers + 2);
+    for (i, pair) in dims.windows(2).enumerate() {
+        let (fan_in, fan_out) = (pair[0], pair[1]);
+        segments.push(Segment {
+            name: format!("l{i:02}.bias"),
+            shape: vec![m, 1, fan_out],
+            fan_in: fan_in as usize,
+        });
+        segments.push(Segment {
+            name: format!("l{i:02}.weight"),
+            shape: vec![m, fan_in, fan_out],
+            fan_in: fan_in as usize,
+        });
+    }
+    segments
+}
+
+/// Per layer: weight `[M, in, out]` and bias `[M, 1, out]` (views into the flat variable),
+/// input layer first.
 pub(crate) struct StackedMlp {
     layers: Vec<(Tensor, Tensor)>,
 }
 
 impl StackedMlp {
-    /// Creates zero-filled variables that require gradients and returns the stack plus its
-    /// `(name, variable)` pairs (`l{i:02}.weight` / `l{i:02}.bias`) for the optimiser. The
-    /// caller fills the values (seeded init or a checkpoint).
-    pub fn new(
-        members: usize,
-        input_dim: usize,
-        hidden: usize,
-        layers: usize,
-    ) -> (StackedMlp, Vec<(String, Tensor)>) {
-        let m = members as i64;
-        let mut dims = vec![input_dim as i64];
-        dims.extend(std::iter::repeat_n(hidden as i64, layers));
-        dims.push(1);
-        let mut vars = Vec::with_capacity(2 * dims.len());
-        let mut net = Vec::with_capacity(dims.len() - 1);
-        let opts = (Kind::Float, Device::Cpu);
-        for (i, pair) in dims.windows(2).enumerate() {
-            let (fan_in, fan_out) = (pair[0], pair[1]);
-            let w = Tensor::zeros([m, fan_in, fan_out], opts).set_requires_grad(true);
-            let b = Tensor::zeros([m, 1, fan_out], opts).set_requires_grad(true);
-            vars.push((format!("l{i:02}.weight"), w.shallow_clone()));
-            vars.push((format!("l{i:02}.bias"), b.shallow_clone()));
-            net.push((w, b));
+    /// A zero-filled flat variable (requires grad) for `segments` and the stack of views into
+    /// it. The caller fills the values (seeded init or a checkpoint).
+    pub fn new(segments: &[Segment]) -> Result<(StackedMlp, Tensor), tch::TchError> {
+        let total: usize = segments.iter().map(Segment::numel).sum();
+        let flat =
+            Tensor::zeros([total as i64], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let mut views = Vec::with_capacity(segments.len());
+        let mut offset = 0i64;
+        for seg in segments {
+            let len = seg.numel() as i64;
+            views.push(
+                flat.f_narrow(0, offset, len)?
+                    .f_view(seg.shape.as_slice())?,
+            );
+            offset += len;
         }
-        (StackedMlp { layers: net }, vars)
+        // Segments come in (bias, weight) pairs per layer, see `layout`.
+        let mut layers = Vec::with_capacity(views.len() / 2);
+        let mut it = views.into_iter();
+        while let (Some(bias), Some(weight)) = (it.next(), it.next()) {
+            layers.push((weight, bias));
+        }
+        Ok((StackedMlp { layers }, flat))
     }
 
     /// `[B, input_dim]` -> `[M, B]` raw outputs (no output activation), every member on every
-    /// row. Gradients flow unless the caller is under `no_grad`.
+    /// row. Gradients flow to the flat variable unless the caller is under `no_grad`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor, tch::TchError> {
         let last = self.layers.len() - 1;
         // [B, in] x [M, in, out] broadcasts to [M, B, out].
         let mut h = x.shallow_clone();
         for (i, (w, b)) in self.layers.iter().enumerate() {
-            if i == 0 && std::env::var("L0").is_ok() {
-                let sz = w.size();
-                let w2 = w.f_permute([1, 0, 2])?.f_reshape([sz[1], sz[0] * sz[2]])?;
-                h = h.f_matmul(&w2)?.f_view([-1, sz[0], sz[2]])?.f_transpose(0, 1)?.f_add(b)?;
-            } else {
             h = h.f_matmul(w)?.f_add(b)?;
-            }
             if i < last {
                 h = h.f_relu()?;
             }

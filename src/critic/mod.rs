@@ -6,7 +6,8 @@
 //! Files, one job each: [`config`] (hyper-parameters), [`model`] (the two nets, seeded init,
 //! fit, predict, evaluate), `mlp` (the raw-tensor MLP), `adam` (hand-written AdamW whose
 //! state is checkpointed), [`checkpoint`] (deterministic bytes), [`metrics`] (Spearman,
-//! quantile), [`policy`] (sigma, the confidence test, the 50% rule), [`error`].
+//! quantile), [`policy`] (sigma, the confidence test, the 50% rule and batch filling),
+//! [`error`].
 //! Depends on tch and plain data only: the caller turns `Arch`es into inputs with
 //! `Space::one_hot` and owns when to fit and what to record.
 
@@ -23,4 +24,4 @@ pub use config::CriticConfig;
 pub use error::CriticError;
 pub use metrics::{average_ranks, quantile, spearman};
 pub use model::{Critic, CriticFit};
-pub use policy::{fake_allowed, is_confident, SigmaPolicy};
+pub use policy::{fake_allowed, is_confident, BatchFill, Decision, SigmaPolicy};

@@ -75,3 +75,72 @@ pub fn is_confident(uncertainty: f64, sigma: f64) -> bool {
 pub fn fake_allowed(fake_so_far: usize, batch_size: usize) -> bool {
     fake_so_far < batch_size / 2
 }
+
+/// What to do with one proposed architecture while a PPO batch is being filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Use the critic's V as its reward; do not train it.
+    Fake,
+    /// Train it (send it to the evaluator).
+    Real,
+    /// The critic is confident but the batch already holds its share of fakes: drop this
+    /// proposal and sample another one.
+    Resample,
+}
+
+/// The fake/real bookkeeping of one PPO batch: at most floor(batch_size / 2) fakes, confident
+/// proposals over that cap dropped and resampled, and filling always terminating.
+///
+/// Termination: a critic confident on everything would make "resample until a real one comes"
+/// loop forever, so after `max_resamples` dropped proposals in this batch a confident proposal
+/// over the cap is trained instead. Every offer therefore either adds a sample or uses up one
+/// of the bounded resamples: a batch is full after at most `batch_size + max_resamples` offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchFill {
+    pub batch_size: usize,
+    pub max_resamples: usize,
+    pub fake: usize,
+    pub real: usize,
+    pub resampled: usize,
+}
+
+impl BatchFill {
+    /// An empty batch of `batch_size` samples.
+    pub fn new(batch_size: usize, max_resamples: usize) -> BatchFill {
+        BatchFill {
+            batch_size,
+            max_resamples,
+            fake: 0,
+            real: 0,
+            resampled: 0,
+        }
+    }
+
+    /// Whether the batch holds `batch_size` samples (fake + real).
+    pub fn is_full(&self) -> bool {
+        self.fake + self.real >= self.batch_size
+    }
+
+    /// Decides for one proposal with the critic's `uncertainty` under threshold `sigma`, and
+    /// counts it. Offers to a full batch are answered `Resample` and not counted; the caller
+    /// stops offering once `is_full()`.
+    pub fn offer(&mut self, uncertainty: f64, sigma: f64) -> Decision {
+        if self.is_full() {
+            return Decision::Resample;
+        }
+        if !is_confident(uncertainty, sigma) {
+            self.real += 1;
+            return Decision::Real;
+        }
+        if fake_allowed(self.fake, self.batch_size) {
+            self.fake += 1;
+            return Decision::Fake;
+        }
+        if self.resampled < self.max_resamples {
+            self.resampled += 1;
+            return Decision::Resample;
+        }
+        self.real += 1;
+        Decision::Real
+    }
+}

@@ -3,11 +3,14 @@
 //! wrong V is. Where U(A) < sigma the pipeline uses V(A) as the reward instead of training
 //! the architecture ("fake" sample), at most half of each PPO batch.
 //!
-//! Files, one job each: [`config`] (hyper-parameters), [`model`] (the two nets, seeded init,
-//! fit, predict, evaluate), `mlp` (the raw-tensor MLP), `adam` (hand-written AdamW whose
-//! state is checkpointed), [`checkpoint`] (deterministic bytes), [`metrics`] (Spearman,
-//! quantile), [`policy`] (sigma, the confidence test, the 50% rule and batch filling),
-//! [`error`].
+//! U is trained on cross-fitted (out-of-sample) errors of V by default, see [`model`] and
+//! `CriticConfig::folds` for why.
+//!
+//! Files, one job each: [`config`] (hyper-parameters), [`model`] (the nets, seeded init,
+//! predict, evaluate), `fit` (losses and the training loop), `mlp` (the stacked raw-tensor
+//! MLPs), `adam` (hand-written AdamW whose state is checkpointed), [`checkpoint`]
+//! (deterministic bytes), [`metrics`] (Spearman, quantile), [`policy`] (sigma, the
+//! confidence test, the 50% rule and batch filling), [`error`].
 //! Depends on tch and plain data only: the caller turns `Arch`es into inputs with
 //! `Space::one_hot` and owns when to fit and what to record.
 
@@ -15,6 +18,7 @@ mod adam;
 pub mod checkpoint;
 pub mod config;
 pub mod error;
+mod fit;
 pub mod metrics;
 mod mlp;
 pub mod model;

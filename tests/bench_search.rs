@@ -5,31 +5,7 @@
 mod common;
 use common::*;
 
-use std::path::{Path, PathBuf};
-
-/// A complete 3^8 table; accuracy is a made-up function of the encoding.
-fn synthetic_macro_table(dir: &Path, skip: Option<&str>, extra: Option<&str>) -> PathBuf {
-    let mut text = String::from("arch,test_acc_mean,flops\n");
-    for n in 0..6561u32 {
-        let mut code = String::new();
-        let mut x = n;
-        for _ in 0..8 {
-            code.insert(0, char::from(b'0' + (x % 3) as u8));
-            x /= 3;
-        }
-        if skip == Some(code.as_str()) {
-            continue;
-        }
-        let acc = 80.0 + code.bytes().enumerate().map(|(i, b)| f64::from(b - b'0') * (1.0 + i as f64 * 0.1)).sum::<f64>() / 2.0;
-        text.push_str(&format!("{code},{acc:.4},{}\n", 1000 + n));
-    }
-    if let Some(line) = extra {
-        text.push_str(line);
-    }
-    let path = dir.join("macro.csv");
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use std::path::Path;
 
 fn table_search(store: &Path, table: &Path, algo: &str, seed: &str, budget: &str) -> u64 {
     let task = format!("table:{}", table.display());

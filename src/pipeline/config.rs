@@ -39,6 +39,8 @@ pub struct SearchConfig {
     pub max_proposals: u64,
     /// The uncertainty-aware critic (`--modules uac`), for the `mnas` strategy.
     pub uac: Option<UacConfig>,
+    /// Module specs as given (`uac`, `uac.ema`), for the strategy's name.
+    pub modules: Vec<String>,
 }
 
 /// The proposer of architectures. `Mnas` is the LSTM controller trained with PPO; the
@@ -110,6 +112,7 @@ impl SearchConfig {
             table: TableOptions::default(),
             max_proposals: budget.saturating_mul(5),
             uac: None,
+            modules: Vec::new(),
         }
     }
 
@@ -125,11 +128,7 @@ impl SearchConfig {
 
     /// Strategy and modules as one name: `mnas`, `mnas+uac`, `rs`, `re_p20_s5`.
     pub fn strategy_name(&self) -> String {
-        let mut name = self.strategy.name();
-        if self.uac.is_some() {
-            name.push_str("+uac");
-        }
-        name
+        std::iter::once(self.strategy.name()).chain(self.modules.iter().cloned()).collect::<Vec<_>>().join("+")
     }
 
     /// Applies a strategy name with its modules (`mnas+uac`; `fnas` = the controller with
@@ -147,14 +146,15 @@ impl SearchConfig {
         Ok(())
     }
 
-    /// Enables FNAS modules by name (`uac`).
+    /// Enables FNAS modules by name (`uac`, with options such as `uac.ema`), recording the
+    /// spec so the strategy's name says exactly what ran.
     pub fn set_modules(&mut self, strategy: &StrategyConfig, modules: &[&str]) -> Result<(), String> {
         for module in modules.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
-            match module {
-                "uac" if *strategy == StrategyConfig::Mnas => self.uac = Some(UacConfig::default()),
-                "uac" => return Err(format!("module uac needs the mnas strategy, not {}", strategy.name())),
-                other => return Err(format!("unknown module '{other}' (available: uac)")),
+            if *strategy != StrategyConfig::Mnas {
+                return Err(format!("module {module} needs the mnas strategy, not {}", strategy.name()));
             }
+            self.uac = Some(UacConfig::parse(module)?);
+            self.modules.push(module.to_string());
         }
         Ok(())
     }

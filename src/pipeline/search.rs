@@ -147,13 +147,13 @@ pub fn run_search_from(
             }
             evaluate_batch(&mut journal, experiment, &batch, &config, &space, critic.as_ref(), &job_tx, &done_rx, &progress, &mut timings)?;
             let t = Instant::now();
-            let values = match &critic {
-                Some(c) => {
+            let values = match (&critic, config.uac.as_ref().map(|u| u.critic_baseline)) {
+                (Some(c), Some(true)) => {
                     let exp = journal.state.get(experiment)?;
                     let tokens: Vec<&[u8]> = batch.iter().filter_map(|i| exp.samples.get(i)).map(|r| r.sampled.tokens.as_slice()).collect();
                     c.values(&space, &tokens)?
                 }
-                None => None,
+                _ => None,
             };
             policy.learn(&mut journal, experiment, &batch, values.as_deref())?;
             if let (Some(c), Some(uac)) = (critic.as_mut(), config.uac.as_ref()) {

@@ -28,6 +28,9 @@ pub struct UacConfig {
     /// Also fit on measured samples of other experiments in the store with the same space and
     /// task (the unified critic of FNAS Section 3.1).
     pub unified: bool,
+    /// PPO's baseline is V(A) (the paper's rule; a fake then has advantage 0) when true, the
+    /// EMA baseline when false (fakes then steer the policy towards what the critic rates).
+    pub critic_baseline: bool,
     /// Redraws allowed for one batch position when the fake quota is full and the policy keeps
     /// proposing confident architectures; then the proposal is evaluated anyway, so
     /// resampling always terminates.
@@ -41,8 +44,40 @@ impl Default for UacConfig {
             sigma: SigmaPolicy::Quantile { q: 0.5, window: 40 },
             max_fake_fraction: 0.5,
             unified: false,
+            critic_baseline: true,
             max_redraws: 50,
         }
+    }
+}
+
+impl UacConfig {
+    /// Parses a module spec: `uac`, with options after dots for ablations: `ema` (EMA
+    /// baseline instead of V), `qNN` (sigma = the NN% quantile of recent errors), `unified`.
+    pub fn parse(spec: &str) -> Result<UacConfig, String> {
+        let mut parts = spec.split('.');
+        if parts.next() != Some("uac") {
+            return Err(format!("unknown module '{spec}' (available: uac)"));
+        }
+        let mut config = UacConfig::default();
+        for option in parts {
+            match option {
+                "ema" => config.critic_baseline = false,
+                "unified" => config.unified = true,
+                q if q.starts_with('q') => {
+                    let pct: f64 = q[1..].parse().map_err(|_| format!("module option '{q}': expected qNN, e.g. q25"))?;
+                    if !(0.0..=100.0).contains(&pct) {
+                        return Err(format!("module option '{q}': quantile must be 0-100"));
+                    }
+                    let window = match config.sigma {
+                        SigmaPolicy::Quantile { window, .. } => window,
+                        SigmaPolicy::Fixed(_) => 40,
+                    };
+                    config.sigma = SigmaPolicy::Quantile { q: pct / 100.0, window };
+                }
+                other => return Err(format!("module option '{other}' of uac is unknown (ema, unified, qNN)")),
+            }
+        }
+        Ok(config)
     }
 }
 

@@ -87,7 +87,10 @@ fn verify_policies(store: &Store, exp: &ExperimentState, report: &mut VerifyRepo
         };
         if let Some((mut controller, mut baseline)) = previous.take() {
             let outcome = batch_items(exp, &update.samples).map_err(|e| e.to_string()).and_then(|batch| {
-                let values = critic_values(store, exp, seq, &space, &batch).map_err(|e| e.to_string())?;
+                let values = match config.uac.as_ref().is_some_and(|u| u.critic_baseline) {
+                    true => critic_values(store, exp, seq, &space, &batch).map_err(|e| e.to_string())?,
+                    false => None,
+                };
                 policy_step(&mut controller, &mut baseline, &batch, values.as_deref()).map_err(|e| e.to_string())
             });
             match outcome {

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::agent::ControllerConfig;
 use crate::train::{DataOptions, Objective, ProxyConfig};
 
+use crate::buffer::BufferConfig;
+
 use super::uac::UacConfig;
 
 /// Everything that determines a search's outcome besides the data itself.
@@ -39,7 +41,9 @@ pub struct SearchConfig {
     pub max_proposals: u64,
     /// The uncertainty-aware critic (`--modules uac`), for the `mnas` strategy.
     pub uac: Option<UacConfig>,
-    /// Module specs as given (`uac`, `uac.ema`), for the strategy's name.
+    /// The architecture experience buffer (`--modules aeb`), for the `mnas` strategy.
+    pub aeb: Option<BufferConfig>,
+    /// Module specs as given (`uac`, `uac.ema`, `aeb`), for the strategy's name.
     pub modules: Vec<String>,
 }
 
@@ -112,6 +116,7 @@ impl SearchConfig {
             table: TableOptions::default(),
             max_proposals: budget.saturating_mul(5),
             uac: None,
+            aeb: None,
             modules: Vec::new(),
         }
     }
@@ -137,7 +142,7 @@ impl SearchConfig {
         let mut parts = name.split('+');
         let base = parts.next().unwrap_or_default();
         let (strategy, mut modules): (StrategyConfig, Vec<&str>) = match base {
-            "fnas" => (StrategyConfig::Mnas, vec!["uac"]),
+            "fnas" => (StrategyConfig::Mnas, vec!["uac", "aeb"]),
             other => (StrategyConfig::parse(other)?, Vec::new()),
         };
         modules.extend(parts);
@@ -146,14 +151,24 @@ impl SearchConfig {
         Ok(())
     }
 
-    /// Enables FNAS modules by name (`uac`, with options such as `uac.ema`), recording the
+    /// Enables FNAS modules by name (`uac`, with options such as `uac.ema`; `aeb`), recording the
     /// spec so the strategy's name says exactly what ran.
     pub fn set_modules(&mut self, strategy: &StrategyConfig, modules: &[&str]) -> Result<(), String> {
         for module in modules.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
             if *strategy != StrategyConfig::Mnas {
                 return Err(format!("module {module} needs the mnas strategy, not {}", strategy.name()));
             }
-            self.uac = Some(UacConfig::parse(module)?);
+            match module.split('.').next() {
+                Some("uac") => self.uac = Some(UacConfig::parse(module)?),
+                Some("aeb") if module == "aeb" => {
+                    // Priorities softmax(r / T) assume rewards on the paper's 0-1 accuracy
+                    // scale; table rewards are percentages, so T = 100 keeps the same
+                    // sharpness (T = 1 on percentages gave importance weights of 1e8).
+                    let temperature = if self.task.starts_with("table:") { 100.0 } else { 1.0 };
+                    self.aeb = Some(BufferConfig { temperature, ..BufferConfig::default() });
+                }
+                _ => return Err(format!("unknown module '{module}' (available: uac, aeb)")),
+            }
             self.modules.push(module.to_string());
         }
         Ok(())

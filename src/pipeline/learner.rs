@@ -3,11 +3,15 @@
 
 use crate::agent::{AgentError, Controller, EmaBaseline, PpoSample, UpdateStats};
 
-/// A sample as the learner needs it: what was chosen, how likely it was, what it earned.
+/// A sample as the learner needs it: what was chosen, how likely it was (under the policy
+/// that proposed it: for a sample replayed from the experience buffer the PPO ratio against
+/// it is the off-policy correction), what it earned, and the weight of its loss term (1, or
+/// the buffer's importance weight).
 pub struct BatchItem<'a> {
     pub tokens: &'a [u8],
     pub log_probs: &'a [f32],
     pub reward: f64,
+    pub weight: f64,
 }
 
 /// Advantages are reward minus a baseline, scaled by the batch's reward spread: proxy rewards
@@ -32,7 +36,7 @@ pub fn policy_step(
             tokens: b.tokens.to_vec(),
             old_log_probs: b.log_probs.to_vec(),
             advantage: (b.reward - values.and_then(|v| v.get(i).copied()).unwrap_or(reference)) * scale,
-            weight: 1.0,
+            weight: b.weight,
         })
         .collect();
     let stats = single_threaded(|| controller.update(&samples))?;

@@ -6,6 +6,7 @@ mod evaluator;
 mod journal;
 mod learner;
 mod policy;
+mod replay_buffer;
 mod search;
 mod seeds;
 mod task;
@@ -18,7 +19,8 @@ pub use evaluator::{Evaluation, Evaluator, EvaluatorFactory, TableEvaluatorFacto
 pub use journal::Journal;
 pub use learner::{policy_step, single_threaded, BatchItem};
 pub use policy::{Policy, Proposal};
-pub use search::{batch_items, run_search, run_search_from, SearchOptions, SearchOutcome, Start, Timings};
+pub use replay_buffer::{buffer_before, draw_old, old_count};
+pub use search::{batch_items, replayed_items, run_search, run_search_from, SearchOptions, SearchOutcome, Start, Timings};
 pub use seeds::{sampling_rng, training_seed};
 pub use task::TaskData;
 pub use uac::{out_of_sample_errors, CriticState, UacConfig};

@@ -9,7 +9,9 @@ use crate::store::{Event, PolicyStats, PolicyUpdated};
 
 use super::journal::Journal;
 use super::learner::{policy_step, single_threaded};
-use super::search::batch_items;
+use super::replay_buffer::draw_old;
+use super::search::{batch_items, replayed_items};
+use super::uac::CriticState;
 use super::seeds::sampling_rng;
 use super::{PipelineError, SearchConfig, StrategyConfig};
 
@@ -102,20 +104,37 @@ impl Policy {
 
     /// Learns from the finished batch `indices`: a PPO update recorded with its weights, or
     /// the baseline observing the rewards in index order.
-    /// `values` are the critic's V(A) of the batch (UAC's baseline), when a critic exists.
+    /// Learns from the finished batch `indices`. The controller: one PPO update on the batch
+    /// plus, with AEB, old samples replayed from the buffer, against the critic's V(A) as
+    /// baseline when UAC says so; recorded with its weights and replayed samples.
     pub fn learn(
         &mut self,
         journal: &mut Journal<'_>,
         experiment: u64,
         indices: &[u64],
-        values: Option<&[f64]>,
+        config: &SearchConfig,
+        space: &Space,
+        critic: Option<&CriticState>,
     ) -> Result<(), PipelineError> {
         match self {
             Policy::Controller { controller, baseline, version, learned_upto } => {
                 let exp = journal.state.get(experiment)?;
-                let batch = batch_items(exp, indices)?;
-                let stats = policy_step(controller, baseline, &batch, values)?;
-                let mean_reward = batch.iter().map(|b| b.reward).sum::<f64>() / batch.len().max(1) as f64;
+                let replayed = match (&config.aeb, indices.first()) {
+                    (Some(aeb), Some(&start)) => {
+                        let progress = exp.distinct_evaluations() as f64 / config.budget.max(1) as f64;
+                        draw_old(exp, aeb, start, config.batch_size, progress, config.seed, *version + 1)?
+                    }
+                    _ => Vec::new(),
+                };
+                let mut batch = batch_items(exp, indices)?;
+                batch.extend(replayed_items(&journal.state, &replayed)?);
+                let values = match (critic, config.uac.as_ref().is_some_and(|u| u.critic_baseline)) {
+                    (Some(c), true) => c.values(space, &batch.iter().map(|b| b.tokens).collect::<Vec<_>>())?,
+                    _ => None,
+                };
+                let stats = policy_step(controller, baseline, &batch, values.as_deref())?;
+                let new = &batch[..indices.len()];
+                let mean_reward = new.iter().map(|b| b.reward).sum::<f64>() / new.len().max(1) as f64;
                 let weights = journal.put_blob(&controller.to_bytes())?;
                 *version += 1;
                 journal.append(Event::PolicyUpdated(PolicyUpdated {
@@ -132,7 +151,7 @@ impl Policy {
                         mean_reward,
                         mean_advantage: stats.mean_advantage,
                     },
-                    replayed: Vec::new(),
+                    replayed,
                 }))?;
                 *learned_upto = indices.iter().max().map_or(*learned_upto, |i| i + 1);
             }

@@ -13,13 +13,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::replay::{fold_store, ExperimentState, Experiments};
 use crate::space::{Arch, Space};
 use crate::store::{
-    ArchSampled, CriticEstimate, EndReason, Event, ExperimentEnded, ExperimentStarted, RewardObserved, RewardSource, Store,
+    ArchSampled, CriticEstimate, EndReason, Event, ReplayedSample, ExperimentEnded, ExperimentStarted, RewardObserved, RewardSource, Store,
 };
 
 use super::journal::Journal;
 use super::learner::BatchItem;
 use super::policy::Policy;
 use super::seeds::training_seed;
+use super::replay_buffer::old_count;
 use super::task::TaskData;
 use super::uac::CriticState;
 use super::workers::{run_worker, Done, Job};
@@ -136,7 +137,13 @@ pub fn run_search_from(
                 if remaining == 0 || next >= config.max_proposals {
                     return Ok(());
                 }
-                let size = remaining.min(config.batch_size as u64).min(config.max_proposals - next);
+                // With AEB, old samples from the buffer fill part of the PPO batch.
+                let old = match &config.aeb {
+                    Some(aeb) => old_count(exp, aeb, next, config.batch_size)? as u64,
+                    None => 0,
+                };
+                let new = (config.batch_size as u64).saturating_sub(old).max(1);
+                let size = remaining.min(new).min(config.max_proposals - next);
                 let t = Instant::now();
                 let events = propose_batch(&journal.state, experiment, &config, &space, &mut policy, critic.as_ref(), size)?;
                 timings.propose += t.elapsed();
@@ -147,15 +154,7 @@ pub fn run_search_from(
             }
             evaluate_batch(&mut journal, experiment, &batch, &config, &space, critic.as_ref(), &job_tx, &done_rx, &progress, &mut timings)?;
             let t = Instant::now();
-            let values = match (&critic, config.uac.as_ref().map(|u| u.critic_baseline)) {
-                (Some(c), Some(true)) => {
-                    let exp = journal.state.get(experiment)?;
-                    let tokens: Vec<&[u8]> = batch.iter().filter_map(|i| exp.samples.get(i)).map(|r| r.sampled.tokens.as_slice()).collect();
-                    c.values(&space, &tokens)?
-                }
-                _ => None,
-            };
-            policy.learn(&mut journal, experiment, &batch, values.as_deref())?;
+            policy.learn(&mut journal, experiment, &batch, &config, &space, critic.as_ref())?;
             if let (Some(c), Some(uac)) = (critic.as_mut(), config.uac.as_ref()) {
                 c.refit(&mut journal, experiment, uac, config.seed, &space)?;
             }
@@ -360,7 +359,21 @@ pub fn batch_items<'a>(exp: &'a ExperimentState, indices: &[u64]) -> Result<Vec<
             let reward = rec.reward.as_ref().ok_or_else(|| {
                 PipelineError::Invalid(format!("experiment {}: sample {i} has no reward", exp.id))
             })?;
-            Ok(BatchItem { tokens: &rec.sampled.tokens, log_probs: &rec.sampled.log_probs, reward: reward.reward })
+            Ok(BatchItem { tokens: &rec.sampled.tokens, log_probs: &rec.sampled.log_probs, reward: reward.reward, weight: 1.0 })
+        })
+        .collect()
+}
+
+/// Old samples a policy update replayed from the experience buffer, with their recorded
+/// importance weights. Shared with `replay --verify`.
+pub fn replayed_items<'a>(state: &'a Experiments, replayed: &[ReplayedSample]) -> Result<Vec<BatchItem<'a>>, PipelineError> {
+    replayed
+        .iter()
+        .map(|old| {
+            let exp = state.get(old.experiment)?;
+            let mut item = batch_items(exp, &[old.index])?.remove(0);
+            item.weight = old.weight;
+            Ok(item)
         })
         .collect()
 }

@@ -56,7 +56,7 @@ impl UacConfig {
     pub fn parse(spec: &str) -> Result<UacConfig, String> {
         let mut parts = spec.split('.');
         if parts.next() != Some("uac") {
-            return Err(format!("unknown module '{spec}' (available: uac)"));
+            return Err(format!("unknown module '{spec}' (available: uac, aeb)"));
         }
         let mut config = UacConfig::default();
         for option in parts {

@@ -5,7 +5,7 @@
 
 use crate::agent::{Controller, EmaBaseline};
 use crate::critic::Critic;
-use crate::pipeline::{batch_items, policy_step, BatchItem, CriticState, PipelineError, SearchConfig};
+use crate::pipeline::{batch_items, policy_step, replayed_items, BatchItem, CriticState, PipelineError, SearchConfig};
 use crate::space::Space;
 use crate::store::Store;
 
@@ -58,13 +58,18 @@ pub fn verify_store(store: &Store) -> Result<VerifyReport, ReplayError> {
                 report.problems.push(format!("experiment {}: final policy differs from the last policy update", exp.id));
             }
         }
-        verify_policies(store, exp, &mut report)?;
+        verify_policies(store, &state, exp, &mut report)?;
     }
     Ok(report)
 }
 
 /// Recomputes each policy update from the previous weights and the recorded batch.
-fn verify_policies(store: &Store, exp: &ExperimentState, report: &mut VerifyReport) -> Result<(), ReplayError> {
+fn verify_policies(
+    store: &Store,
+    state: &Experiments,
+    exp: &ExperimentState,
+    report: &mut VerifyReport,
+) -> Result<(), ReplayError> {
     let config = SearchConfig::from_json(&exp.started.config_json)
         .map_err(|source| ReplayError::BadConfig { experiment: exp.id, source })?;
     let space = match Space::builtin(&exp.started.space) {
@@ -86,7 +91,11 @@ fn verify_policies(store: &Store, exp: &ExperimentState, report: &mut VerifyRepo
             }
         };
         if let Some((mut controller, mut baseline)) = previous.take() {
-            let outcome = batch_items(exp, &update.samples).map_err(|e| e.to_string()).and_then(|batch| {
+            let items = batch_items(exp, &update.samples).and_then(|mut batch| {
+                batch.extend(replayed_items(state, &update.replayed)?);
+                Ok(batch)
+            });
+            let outcome = items.map_err(|e| e.to_string()).and_then(|batch| {
                 let values = match config.uac.as_ref().is_some_and(|u| u.critic_baseline) {
                     true => critic_values(store, exp, seq, &space, &batch).map_err(|e| e.to_string())?,
                     false => None,

@@ -5,7 +5,9 @@
 
 pub mod agent;
 pub mod bench;
+pub mod buffer;
 pub mod critic;
+pub mod nn;
 pub mod pipeline;
 pub mod replay;
 pub mod report;

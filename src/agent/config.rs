@@ -9,6 +9,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::AgentError;
+use crate::nn::validate::{adam_moments, at_least_one, count, non_negative, positive};
+
+/// Upper bound on `hidden`: keeps a corrupt checkpoint header from requesting a huge
+/// allocation.
+const MAX_HIDDEN: usize = 65_536;
 
 /// Controller and optimiser settings. Stored in every checkpoint so a resumed search uses
 /// exactly the settings it was started with.
@@ -65,54 +70,20 @@ impl Default for ControllerConfig {
 impl ControllerConfig {
     /// Rejects values that would make training meaningless or produce NaN, naming the field.
     pub fn validate(&self) -> Result<(), AgentError> {
-        fn bad(field: &'static str, reason: String) -> Result<(), AgentError> {
-            Err(AgentError::Config { field, reason })
-        }
-        if self.hidden == 0 || self.hidden > 65_536 {
-            return bad("hidden", format!("{} is not in 1..=65536", self.hidden));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("lr", format!("{} must be finite and > 0", self.lr));
-        }
-        if !(self.clip.is_finite() && self.clip > 0.0) {
-            return bad("clip", format!("{} must be finite and > 0", self.clip));
-        }
-        if !(self.entropy_coef.is_finite() && self.entropy_coef >= 0.0) {
-            return bad(
-                "entropy_coef",
-                format!("{} must be finite and >= 0", self.entropy_coef),
-            );
-        }
-        if self.epochs == 0 {
-            return bad("epochs", "must be at least 1".to_string());
-        }
+        count("hidden", self.hidden, MAX_HIDDEN)?;
+        positive("lr", self.lr)?;
+        positive("clip", self.clip)?;
+        non_negative("entropy_coef", self.entropy_coef)?;
+        at_least_one("epochs", self.epochs)?;
         // +inf is allowed: it disables gradient clipping.
         if self.max_grad_norm.is_nan() || self.max_grad_norm <= 0.0 {
-            return bad(
-                "max_grad_norm",
-                format!("{} must be > 0 (inf disables clipping)", self.max_grad_norm),
-            );
+            return Err(AgentError::Config {
+                field: "max_grad_norm",
+                reason: format!("{} must be > 0 (inf disables clipping)", self.max_grad_norm),
+            });
         }
-        if !(self.init_scale.is_finite() && self.init_scale > 0.0) {
-            return bad(
-                "init_scale",
-                format!("{} must be finite and > 0", self.init_scale),
-            );
-        }
-        for (field, beta) in [
-            ("adam_beta1", self.adam_beta1),
-            ("adam_beta2", self.adam_beta2),
-        ] {
-            if !(0.0..1.0).contains(&beta) {
-                return bad(field, format!("{beta} is not in [0, 1)"));
-            }
-        }
-        if !(self.adam_eps.is_finite() && self.adam_eps > 0.0) {
-            return bad(
-                "adam_eps",
-                format!("{} must be finite and > 0", self.adam_eps),
-            );
-        }
+        positive("init_scale", self.init_scale)?;
+        adam_moments(self.adam_beta1, self.adam_beta2, self.adam_eps)?;
         Ok(())
     }
 }

@@ -5,12 +5,12 @@
 //! own linear softmax head sized to its number of choices. The last token is never fed back,
 //! so there are `positions - 1` embedding tables.
 
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use tch::nn::{self, Module, RNN};
 use tch::{Device, Kind, Tensor};
 
-use super::adam::Adam;
+use crate::nn::tensor::overwrite;
+use crate::nn::{Adam, SeededUniform};
+
 use super::config::ControllerConfig;
 use super::error::AgentError;
 
@@ -171,19 +171,10 @@ impl Controller {
 
     /// Overwrites every variable (in the Adam slots' name order) with seeded uniform values.
     fn init_uniform(&self, seed: u64) -> Result<(), AgentError> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut uniform = SeededUniform::new(seed);
         let scale = self.cfg.init_scale as f32;
         for slot in self.adam.slots() {
-            let numel = slot.param.numel();
-            // 24 random bits -> uniform [0,1) -> [-scale, scale); explicit so the values do not
-            // depend on `rand`'s distribution code, only on the ChaCha8 stream.
-            let values: Vec<f32> = (0..numel)
-                .map(|_| {
-                    let u = (rng.next_u32() >> 8) as f32 / (1u32 << 24) as f32;
-                    (2.0 * u - 1.0) * scale
-                })
-                .collect();
-            overwrite(&slot.param, &values)?;
+            overwrite(&slot.param, &uniform.draw(slot.param.numel(), scale))?;
         }
         Ok(())
     }
@@ -205,7 +196,7 @@ impl Controller {
 
     /// Total number of trainable scalars.
     pub fn num_params(&self) -> usize {
-        self.adam.slots().iter().map(|s| s.param.numel()).sum()
+        self.adam.num_params()
     }
 
     /// Number of Adam steps taken (epochs × updates), restored by checkpoints.
@@ -306,12 +297,4 @@ impl Controller {
             log_dists,
         })
     }
-}
-
-/// Copies `values` into variable `param` in place (no gradient recorded).
-pub(crate) fn overwrite(param: &Tensor, values: &[f32]) -> Result<(), AgentError> {
-    let src = Tensor::f_from_slice(values)?.f_view(param.size().as_slice())?;
-    let mut dst = param.shallow_clone();
-    tch::no_grad(|| dst.f_copy_(&src))?;
-    Ok(())
 }

@@ -2,6 +2,8 @@
 //! log, from other modules and from files, so every message names the sample, position, field or
 //! checkpoint part at fault instead of panicking.
 
+use crate::nn::NnError;
+
 /// Everything that can go wrong building, querying, updating or (de)serialising a controller.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -72,4 +74,19 @@ pub enum AgentError {
     /// libtorch reported an error.
     #[error("libtorch error in the controller: {0}")]
     Torch(#[from] tch::TchError),
+}
+
+/// The shared `nn` utilities report in their own terms; here they become this module's
+/// variants, so callers match on `AgentError` only and messages keep the controller's wording.
+impl From<NnError> for AgentError {
+    fn from(e: NnError) -> Self {
+        match e {
+            NnError::Field { field, reason } => AgentError::Config { field, reason },
+            NnError::CheckpointCorrupt { reason, .. } => AgentError::CheckpointCorrupt { reason },
+            NnError::CheckpointVersion {
+                found, supported, ..
+            } => AgentError::CheckpointVersion { found, supported },
+            NnError::Torch(e) => AgentError::Torch(e),
+        }
+    }
 }

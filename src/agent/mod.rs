@@ -3,13 +3,15 @@
 //!
 //! Files, one job each: [`config`] (hyper-parameters and their sources), [`controller`] (the
 //! network, deterministic init, teacher-forced pass), [`sample`] (reproducible sampling),
-//! [`ppo`] (the clipped-surrogate update), `adam` (hand-written Adam whose state is
-//! checkpointed), [`baseline`] (EMA reward baseline), [`checkpoint`] (deterministic bytes),
-//! [`error`]. The module knows nothing of where rewards come from.
+//! [`ppo`] (the clipped-surrogate update), `clip` (gradient-norm clipping), [`baseline`] (EMA
+//! reward baseline), [`checkpoint`] (deterministic bytes), [`error`]. The optimiser (plain Adam,
+//! whose state is checkpointed), the checkpoint container, the seeded init and the config range
+//! checks are shared with the critic in [`crate::nn`]. The module knows nothing of where
+//! rewards come from.
 
-mod adam;
 pub mod baseline;
 pub mod checkpoint;
+mod clip;
 pub mod config;
 pub mod controller;
 pub mod error;

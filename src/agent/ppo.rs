@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use super::adam::{clip_global_norm, AdamHyper};
+use crate::nn::AdamHyper;
+
+use super::clip::clip_global_norm;
 use super::controller::Controller;
 use super::error::AgentError;
 
@@ -115,6 +117,8 @@ impl Controller {
             beta1: cfg.adam_beta1,
             beta2: cfg.adam_beta2,
             eps: cfg.adam_eps,
+            // Plain Adam, as in NASNet/MnasNet's controller.
+            weight_decay: 0.0,
         };
         let params = self.adam.params();
         let mut sums = UpdateStats {

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::CriticError;
+use crate::nn::validate::{adam_moments, at_least_one, count, positive, weight_decay};
 
 /// Critic settings. Stored in every checkpoint so a reloaded critic refits exactly as the
 /// original would.
@@ -85,65 +86,21 @@ pub(crate) const MAX_FOLDS: usize = 64;
 impl CriticConfig {
     /// Rejects values that would make training meaningless or produce NaN, naming the field.
     pub fn validate(&self) -> Result<(), CriticError> {
-        fn bad(field: &'static str, reason: String) -> Result<(), CriticError> {
-            Err(CriticError::Config { field, reason })
-        }
-        if self.hidden == 0 || self.hidden > MAX_WIDTH {
-            return bad(
-                "hidden",
-                format!("{} is not in 1..={MAX_WIDTH}", self.hidden),
-            );
-        }
-        if self.layers == 0 || self.layers > MAX_LAYERS {
-            return bad(
-                "layers",
-                format!("{} is not in 1..={MAX_LAYERS}", self.layers),
-            );
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("lr", format!("{} must be finite and > 0", self.lr));
-        }
-        if self.epochs == 0 {
-            return bad("epochs", "must be at least 1".to_string());
-        }
+        count("hidden", self.hidden, MAX_WIDTH)?;
+        count("layers", self.layers, MAX_LAYERS)?;
+        positive("lr", self.lr)?;
+        at_least_one("epochs", self.epochs)?;
         if self.folds == 1 || self.folds > MAX_FOLDS {
-            return bad(
-                "folds",
-                format!(
+            return Err(CriticError::Config {
+                field: "folds",
+                reason: format!(
                     "{} must be 0 (no cross-fitting) or in 2..={MAX_FOLDS}",
                     self.folds
                 ),
-            );
+            });
         }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad(
-                "weight_decay",
-                format!("{} must be finite and >= 0", self.weight_decay),
-            );
-        }
-        if self.lr * self.weight_decay >= 1.0 {
-            return bad(
-                "weight_decay",
-                format!(
-                    "lr * weight_decay = {} must be < 1 (each step multiplies weights by 1 - lr*wd)",
-                    self.lr * self.weight_decay
-                ),
-            );
-        }
-        for (field, beta) in [
-            ("adam_beta1", self.adam_beta1),
-            ("adam_beta2", self.adam_beta2),
-        ] {
-            if !(0.0..1.0).contains(&beta) {
-                return bad(field, format!("{beta} is not in [0, 1)"));
-            }
-        }
-        if !(self.adam_eps.is_finite() && self.adam_eps > 0.0) {
-            return bad(
-                "adam_eps",
-                format!("{} must be finite and > 0", self.adam_eps),
-            );
-        }
+        weight_decay(self.lr, self.weight_decay)?;
+        adam_moments(self.adam_beta1, self.adam_beta2, self.adam_eps)?;
         Ok(())
     }
 }

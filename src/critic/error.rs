@@ -2,6 +2,8 @@
 //! other modules and from blob files, so every message names the sample, field or checkpoint
 //! part at fault instead of panicking.
 
+use crate::nn::NnError;
+
 /// Everything that can go wrong building, fitting, querying or (de)serialising a critic.
 #[derive(Debug, thiserror::Error)]
 pub enum CriticError {
@@ -67,4 +69,19 @@ pub enum CriticError {
     /// libtorch reported an error.
     #[error("libtorch error in the critic: {0}")]
     Torch(#[from] tch::TchError),
+}
+
+/// The shared `nn` utilities report in their own terms; here they become this module's
+/// variants, so callers match on `CriticError` only and messages keep the critic's wording.
+impl From<NnError> for CriticError {
+    fn from(e: NnError) -> Self {
+        match e {
+            NnError::Field { field, reason } => CriticError::Config { field, reason },
+            NnError::CheckpointCorrupt { reason, .. } => CriticError::CheckpointCorrupt { reason },
+            NnError::CheckpointVersion {
+                found, supported, ..
+            } => CriticError::CheckpointVersion { found, supported },
+            NnError::Torch(e) => CriticError::Torch(e),
+        }
+    }
 }

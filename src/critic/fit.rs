@@ -5,9 +5,9 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{Kind, Tensor};
 
-use super::adam::AdamHyper;
 use super::error::CriticError;
 use super::model::{check_samples, to_matrix, Critic, CriticFit, Scale};
+use crate::nn::AdamHyper;
 
 impl Critic {
     /// Fits V and U on real samples: `inputs[i]` (the one-hot of an architecture) was trained
@@ -54,7 +54,7 @@ impl Critic {
         });
         let mut order: Vec<usize> = (0..n).collect();
         let hp = self.hyper();
-        let params = [self.adam.param.shallow_clone()];
+        let params = self.adam.params();
         for epoch in 0..self.cfg.epochs {
             if batch < n {
                 shuffle(&mut order, &mut rng);
@@ -73,7 +73,7 @@ impl Critic {
                     return Err(CriticError::NonFinite { epoch, value });
                 }
                 let grads = Tensor::f_run_backward(&[&loss], &params, false, false)?;
-                self.adam.step(&grads[0], hp);
+                self.adam.step(&grads, hp);
             }
         }
         self.fits += 1;

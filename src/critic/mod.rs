@@ -8,13 +8,13 @@
 //!
 //! Files, one job each: [`config`] (hyper-parameters), [`model`] (the nets, seeded init,
 //! predict, evaluate), `fit` (losses and the training loop), `mlp` (the stacked raw-tensor
-//! MLPs), `adam` (hand-written AdamW whose state is checkpointed), [`checkpoint`]
-//! (deterministic bytes), [`metrics`] (Spearman, quantile), [`policy`] (sigma, the
-//! confidence test, the 50% rule and batch filling), [`error`].
+//! MLPs), [`checkpoint`] (deterministic bytes), [`metrics`] (Spearman, quantile), [`policy`]
+//! (sigma, the confidence test, the 50% rule and batch filling), [`error`]. The optimiser
+//! (AdamW, whose state is checkpointed), the checkpoint container, the seeded init and the
+//! config range checks are shared with the controller in [`crate::nn`].
 //! Depends on tch and plain data only: the caller turns `Arch`es into inputs with
 //! `Space::one_hot` and owns when to fit and what to record.
 
-mod adam;
 pub mod checkpoint;
 pub mod config;
 pub mod error;

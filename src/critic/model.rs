@@ -13,16 +13,19 @@
 //! the last one U. One AdamW minimises the sum of their losses; their variables are disjoint
 //! slices of the stacked tensors, so this is `K + 2` independent fits sharing the batches.
 
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use super::adam::Adam;
 use super::config::{CriticConfig, MAX_WIDTH};
 use super::error::CriticError;
 use super::metrics::spearman;
 use super::mlp::{layout, Segment, StackedMlp};
+use crate::nn::tensor::overwrite;
+use crate::nn::{Adam, SeededUniform};
+
+/// Name of the critic's single optimised variable (the flat tensor behind all stacked nets,
+/// see `mlp`) in its Adam state and checkpoints.
+const FLAT: &str = "nets";
 
 /// How well the critic matches a set of real samples, all in reward units. Returned by
 /// `fit` (measured on the data it was fitted on, so optimistic) and `evaluate` (any data).
@@ -88,7 +91,7 @@ pub struct Critic {
     pub(crate) segments: Vec<Segment>,
     /// V, the fold nets, then U (see the module doc).
     pub(crate) nets: StackedMlp,
-    /// Owns the flat variable and its moments.
+    /// Owns the flat variable (its one slot, named `FLAT`) and its moments.
     pub(crate) adam: Adam,
 }
 
@@ -116,7 +119,7 @@ impl Critic {
             scale: Scale::IDENTITY,
             segments,
             nets,
-            adam: Adam::new(&flat),
+            adam: Adam::new(vec![(FLAT.to_string(), flat)]),
         };
         critic.init_uniform()?;
         Ok(critic)
@@ -124,18 +127,18 @@ impl Critic {
 
     /// Overwrites the flat variable with seeded uniform values, segment by segment.
     pub(crate) fn init_uniform(&self) -> Result<(), CriticError> {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let mut uniform = SeededUniform::new(self.seed);
         let mut values = Vec::with_capacity(self.num_params());
         for seg in &self.segments {
-            let bound = 1.0 / (seg.fan_in as f32).sqrt();
-            // 24 random bits -> uniform [0,1) -> [-bound, bound); explicit so the values
-            // depend only on the ChaCha8 stream, not on `rand`'s distribution code.
-            values.extend((0..seg.numel()).map(|_| {
-                let u = (rng.next_u32() >> 8) as f32 / (1u32 << 24) as f32;
-                (2.0 * u - 1.0) * bound
-            }));
+            values.extend(uniform.draw(seg.numel(), 1.0 / (seg.fan_in as f32).sqrt()));
         }
-        overwrite(&self.adam.param, &values)
+        Ok(overwrite(self.flat(), &values)?)
+    }
+
+    /// The flat variable all stacked layer tensors are views into.
+    fn flat(&self) -> &Tensor {
+        // Internal invariant: `new` gives the Adam state exactly one slot, the flat variable.
+        &self.adam.slots()[0].param
     }
 
     /// The settings this critic was built (or loaded) with.
@@ -165,7 +168,7 @@ impl Critic {
 
     /// Total number of trainable scalars of all nets (V, fold nets, U).
     pub fn num_params(&self) -> usize {
-        self.adam.param.numel()
+        self.adam.num_params()
     }
 
     /// The `(mean, std)` mapping standardised targets back to reward units, as set by the
@@ -271,12 +274,4 @@ pub(crate) fn check_samples(
 pub(crate) fn to_matrix(inputs: &[Vec<f32>], dim: usize) -> Result<Tensor, CriticError> {
     let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
     Ok(Tensor::f_from_slice(&flat)?.f_view([inputs.len() as i64, dim as i64])?)
-}
-
-/// Copies `values` into variable `param` in place (no gradient recorded).
-pub(crate) fn overwrite(param: &Tensor, values: &[f32]) -> Result<(), CriticError> {
-    let src = Tensor::f_from_slice(values)?.f_view(param.size().as_slice())?;
-    let mut dst = param.shallow_clone();
-    tch::no_grad(|| dst.f_copy_(&src))?;
-    Ok(())
 }

@@ -29,6 +29,11 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     let table = args.table.canonicalize().with_context(|| format!("--table {}", args.table.display()))?;
     let task = format!("table:{}", table.display());
     let task_name = default_task_name(&task).trim_end_matches(".csv").to_string();
+    if let Some(out) = &args.out {
+        if out.exists() && !out.is_dir() {
+            bail!("--out {}: exists and is not a directory", out.display());
+        }
+    }
     let store = Store::open(&args.store.store)?;
 
     let total = strategies.len() as u64 * args.seeds;
@@ -66,9 +71,12 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     bar.finish_and_clear();
 
     let out = args.out.clone().unwrap_or_else(|| args.store.store.join("report"));
-    print_comparisons(&store, Some(&task_name), None, &out)?;
+    print_comparisons(&store, Some(&task_name), Some(args.budget), &out)?;
     println!("\nsearch machinery per proposal, this run (evaluation = table look-up, excluded):");
     println!("| strategy | proposals | propose µs | learn µs | record µs | evaluate µs |\n| --- | --- | --- | --- | --- | --- |");
+    if overhead.iter().all(|(_, _, n)| *n == 0) {
+        println!("(every run was already in the store; nothing was timed)");
+    }
     for (name, t, n) in overhead.iter().filter(|(_, _, n)| *n > 0) {
         let per = |d: Duration| d.as_secs_f64() * 1e6 / *n as f64;
         println!("| {name} | {n} | {:.0} | {:.0} | {:.0} | {:.0} |", per(t.propose), per(t.learn), per(t.record), per(t.evaluate));
@@ -77,7 +85,10 @@ pub fn bench(args: BenchArgs) -> Result<()> {
 }
 
 pub fn report(args: ReportArgs) -> Result<()> {
-    let store = Store::open(&args.store.store)?;
+    if args.budget == Some(0) {
+        bail!("--budget must be at least 1");
+    }
+    let store = Store::open_existing(&args.store.store)?;
     let out = args.out.clone().unwrap_or_else(|| args.store.store.join("report"));
     print_comparisons(&store, args.task.as_deref(), args.budget, &out)
 }
@@ -85,9 +96,12 @@ pub fn report(args: ReportArgs) -> Result<()> {
 fn print_comparisons(store: &Store, task: Option<&str>, budget: Option<u64>, out: &Path) -> Result<()> {
     let state = fold_store(store)?;
     let comparisons: Vec<Comparison> = compare(&state, task, budget)?;
+    // Several budgets of one task would overwrite each other's files: name them apart.
+    let several = comparisons.len() > 1;
     for c in &comparisons {
+        let out = if several { out.join(format!("budget-{}", c.budget)) } else { out.to_path_buf() };
         println!("{}", c.markdown());
-        let written: Vec<PathBuf> = c.write(out)?;
+        let written: Vec<PathBuf> = c.write(&out)?;
         println!("written: {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     }
     Ok(())

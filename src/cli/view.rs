@@ -28,7 +28,7 @@ fn kind_filter(kind: &str) -> Result<&'static str> {
 
 pub fn log(args: LogArgs) -> Result<()> {
     let kind = args.kind.as_deref().map(kind_filter).transpose()?;
-    let store = Store::open(&args.store.store)?;
+    let store = Store::open_existing(&args.store.store)?;
     let mut lines: Vec<(u64, Event)> = Vec::new();
     for item in store.scan(1) {
         let (seq, event) = item?;
@@ -63,7 +63,7 @@ fn chosen<'a>(state: &'a Experiments, id: Option<u64>) -> Result<Vec<&'a Experim
 }
 
 pub fn top(args: TopArgs) -> Result<()> {
-    let store = Store::open(&args.store.store)?;
+    let store = Store::open_existing(&args.store.store)?;
     let state = fold_store(&store)?;
     let exps = chosen(&state, args.experiment)?;
     if exps.is_empty() {
@@ -101,7 +101,7 @@ pub fn top(args: TopArgs) -> Result<()> {
 }
 
 pub fn replay(args: ReplayArgs) -> Result<()> {
-    let store = Store::open(&args.store.store)?;
+    let store = Store::open_existing(&args.store.store)?;
     let started = std::time::Instant::now();
     if !args.verify {
         let state = fold_store(&store)?;
@@ -138,7 +138,7 @@ pub fn replay(args: ReplayArgs) -> Result<()> {
 
 pub fn critic(args: CriticArgs) -> Result<()> {
     let CriticCommand::Eval(args) = args.command;
-    let store = Store::open(&args.store.store)?;
+    let store = Store::open_existing(&args.store.store)?;
     let state = fold_store(&store)?;
     let exp = state.get(args.experiment)?;
     if exp.critics.is_empty() {

@@ -45,38 +45,38 @@ pub struct Comparison {
     pub rows: Vec<StrategyRow>,
 }
 
-/// Builds the comparison for every table task in the store (or only `task`).
+/// Builds one comparison per (table task, budget) in the store, optionally only for `task`
+/// and runs of budget `budget`: runs of different budgets are never mixed in one table.
 pub fn compare(state: &Experiments, task: Option<&str>, budget: Option<u64>) -> Result<Vec<Comparison>, PipelineError> {
-    // task -> strategy -> (config, traces, proposals)
-    let mut groups: BTreeMap<String, (SearchConfig, BTreeMap<String, Vec<(Vec<f64>, u64)>>)> = BTreeMap::new();
+    // (task, budget) -> (config, strategy -> [(trace, proposals)])
+    type Runs = BTreeMap<String, Vec<(Vec<f64>, u64)>>;
+    let mut groups: BTreeMap<(String, u64), (SearchConfig, Runs)> = BTreeMap::new();
     for exp in state.experiments.values() {
         if exp.ended.is_none() || task.is_some_and(|t| t != exp.started.task) {
             continue;
         }
         let Ok(config) = SearchConfig::from_json(&exp.started.config_json) else { continue };
-        if !config.task.starts_with("table:") {
+        if !config.task.starts_with("table:") || budget.is_some_and(|b| b != config.budget) {
             continue;
         }
-        let entry = groups.entry(exp.started.task.clone()).or_insert_with(|| (config.clone(), BTreeMap::new()));
-        entry
-            .1
-            .entry(config.strategy_name())
-            .or_default()
-            .push((exp.evaluation_trace(), exp.next_index()));
+        let entry = groups
+            .entry((exp.started.task.clone(), config.budget))
+            .or_insert_with(|| (config.clone(), BTreeMap::new()));
+        entry.1.entry(config.strategy_name()).or_default().push((exp.evaluation_trace(), exp.next_index()));
     }
     if groups.is_empty() {
-        return Err(PipelineError::Invalid(match task {
-            Some(t) => format!("no finished benchmark runs on task '{t}' in this store"),
-            None => "no finished benchmark runs (table: tasks) in this store".to_string(),
-        }));
+        return Err(PipelineError::Invalid(format!(
+            "no finished benchmark runs (table: tasks){}{} in this store",
+            task.map(|t| format!(" on task '{t}'")).unwrap_or_default(),
+            budget.map(|b| format!(" with budget {b}")).unwrap_or_default()
+        )));
     }
     groups
         .into_iter()
-        .map(|(task, (config, strategies))| {
+        .map(|((task, budget), (config, strategies))| {
             let path = PathBuf::from(config.task.trim_start_matches("table:"));
             let space = Space::builtin(&config.space)?;
             let table = BenchTable::load(&path, &space, config.table.accuracy_column.as_deref(), config.table.cost_column.as_deref())?;
-            let budget = budget.unwrap_or(config.budget);
             let mut targets = vec![
                 ("best".to_string(), table.global_best()),
                 ("top 0.1%".to_string(), table.threshold_top(0.001)?.value),

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 /// Everything that can go wrong opening, reading or writing a store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("store {}: no fnas store there (no {}/log); check the path, or run `fnas search --store {}` to create one", dir.display(), dir.display(), dir.display())]
+    NotAStore { dir: std::path::PathBuf },
     /// sled holds an exclusive file lock on `<dir>/log/db`; a second open (from another
     /// process, or a second `Store` in this one) is refused instead of corrupting the log.
     #[error(

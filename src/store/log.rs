@@ -65,6 +65,17 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a store that must already exist: read-only commands (`log`, `top`, `replay`,
+    /// `report`) given a mistyped path should say so, not create an empty store and report
+    /// on it.
+    pub fn open_existing(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let dir = dir.as_ref();
+        if !dir.join(LOG_DIR).is_dir() {
+            return Err(StoreError::NotAStore { dir: dir.to_path_buf() });
+        }
+        Store::open(dir)
+    }
+
     /// The store directory (absolute).
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -127,3 +127,23 @@ fn a_store_open_elsewhere_is_refused_with_its_path() {
     drop(held);
     ok(&["log", "--store", s(&store)]);
 }
+
+#[test]
+fn read_commands_need_an_existing_store_and_refused_searches_leave_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo");
+    for cmd in [vec!["log"], vec!["top"], vec!["replay", "--verify"], vec!["report"]] {
+        let mut args = cmd.clone();
+        args.extend(["--store", s(&typo)]);
+        let err = fails(&args);
+        assert!(err.contains("typo") && err.contains("no fnas store"), "{cmd:?}: {err}");
+        assert!(!typo.exists(), "{cmd:?} created the mistyped store");
+    }
+    let err = fails(&["search", "--store", s(&typo), "--task", "imagenet"]);
+    assert!(err.contains("imagenet"), "{err}");
+    assert!(!typo.exists(), "a refused search left an empty store");
+    let err = fails(&["search", "--store", s(&typo), "--space", "nb201", "--task", "digits"]);
+    assert!(err.contains("--space"), "{err}");
+    let err = fails(&["search", "--store", s(&typo), "--budget", "2", "--resume", "2"]);
+    assert!(err.contains("--budget") && err.contains("--resume"), "{err}");
+}

@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
+if [ ! -d ../shared ]; then
+  echo "note: ../shared is absent: tests on the shared datasets and benchmark tables skip (each prints SKIP with --nocapture); the core tests run on built-in and generated data" >&2
+fi
 cargo test --release -- --test-threads 2 "$@"

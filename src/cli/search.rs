@@ -10,18 +10,29 @@ use fnas::store::Store;
 
 use super::args::{SearchArgs, TableArgs};
 
-pub fn run(args: SearchArgs) -> Result<()> {
+pub fn run(args: SearchArgs, given: Vec<String>) -> Result<()> {
     let start = match args.resume {
         Some(experiment) => {
-            reject_with_resume(&args)?;
+            reject_with_resume(&given)?;
             Start::Resume { experiment }
         }
         None => Start::New(config_from_flags(&args)?),
     };
+    let created = !args.store.store.exists();
     let store = Store::open(&args.store.store)?;
-    let options = SearchOptions { show_progress: !args.quiet, print_acks: args.print_acks };
-    let outcome = run_search(&store, start, &options)?;
-    let space_name = args.space.clone();
+    let options = SearchOptions { show_progress: !args.quiet, print_acks: args.print_acks, announce: !args.quiet };
+    let outcome = match run_search(&store, start, &options) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // A search refused before its first event leaves no empty store behind.
+            if created && store.last_seq().unwrap_or(1) == 0 {
+                let dir = store.dir().to_path_buf();
+                drop(store);
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return Err(e.into());
+        }
+    };
     eprintln!(
         "experiment {} finished: {} distinct evaluations in {:.1}s, summary {}",
         outcome.experiment,
@@ -30,7 +41,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
         outcome.summary_hash.get(..12).unwrap_or(&outcome.summary_hash)
     );
     if let Some((index, arch, reward, accuracy)) = &outcome.best {
-        let described = Space::builtin(&space_name).map(|s| s.describe(arch)).unwrap_or_default();
+        let described = Space::builtin(&outcome.space).map(|s| s.describe(arch)).unwrap_or_default();
         println!(
             "best #{index}: reward {reward:.4}, accuracy {:.2}%, arch {arch}\n  {described}",
             accuracy * 100.0
@@ -42,22 +53,10 @@ pub fn run(args: SearchArgs) -> Result<()> {
 
 /// Settings of a resumed search come from its log; a flag that would change them is an error
 /// rather than silently ignored.
-fn reject_with_resume(args: &SearchArgs) -> Result<()> {
-    let changed = [
-        (args.steps.is_some(), "--steps"),
-        (args.width_mult.is_some(), "--width-mult"),
-        (args.target_macs.is_some(), "--target-macs"),
-        (args.max_train.is_some(), "--max-train"),
-        (args.max_val.is_some(), "--max-val"),
-        (args.workers.is_some(), "--workers"),
-        (args.task_name.is_some(), "--task-name"),
-        (args.max_proposals.is_some(), "--max-proposals"),
-        (args.table.accuracy_column.is_some(), "--accuracy-column"),
-        (args.table.cost_column.is_some(), "--cost-column"),
-        (!args.modules.is_empty(), "--modules"),
-    ];
-    if let Some((_, flag)) = changed.iter().find(|(set, _)| *set) {
-        bail!("{flag} cannot be combined with --resume: a resumed search keeps the settings recorded in its log");
+fn reject_with_resume(given: &[String]) -> Result<()> {
+    const ALLOWED: [&str; 4] = ["store", "resume", "quiet", "print-acks"];
+    if let Some(flag) = given.iter().find(|f| !ALLOWED.contains(&f.as_str())) {
+        bail!("--{flag} cannot be combined with --resume: a resumed search keeps the settings recorded in its log");
     }
     Ok(())
 }

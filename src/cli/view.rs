@@ -29,6 +29,11 @@ fn kind_filter(kind: &str) -> Result<&'static str> {
 pub fn log(args: LogArgs) -> Result<()> {
     let kind = args.kind.as_deref().map(kind_filter).transpose()?;
     let store = Store::open_existing(&args.store.store)?;
+    if let Some(id) = args.experiment {
+        if !matches!(store.get(id)?, Some(Event::ExperimentStarted(_))) {
+            bail!("--experiment {id}: no experiment {id} in store {} (see `fnas top`)", args.store.store.display());
+        }
+    }
     let mut lines: Vec<(u64, Event)> = Vec::new();
     for item in store.scan(1) {
         let (seq, event) = item?;
@@ -82,13 +87,13 @@ pub fn top(args: TopArgs) -> Result<()> {
         println!("{:>4} {:>6} {:>8} {:>8} {:>8} {:>7}  arch", "rank", "index", "reward", "acc%", "MACs(M)", "params");
         for (rank, row) in rows.iter().enumerate() {
             println!(
-                "{:>4} {:>6} {:>8.4} {:>8.2} {:>8.1} {:>6.2}M  {}{}",
+                "{:>4} {:>6} {:>8.4} {:>8.2} {:>8.1} {:>7}  {}{}",
                 rank + 1,
                 row.index,
                 row.reward,
                 row.accuracy * 100.0,
                 row.macs as f64 / 1e6,
-                row.params as f64 / 1e6,
+                if row.params == 0 { "-".to_string() } else { format!("{:.2}M", row.params as f64 / 1e6) },
                 row.arch,
                 row.failure.as_ref().map(|f| format!("  [{f}]")).unwrap_or_default()
             );

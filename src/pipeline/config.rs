@@ -73,7 +73,8 @@ impl StrategyConfig {
                     Some((population, sample_size)) if population >= 1 && sample_size >= 1 && sample_size <= population => {
                         Ok(StrategyConfig::Evolution { population, sample_size })
                     }
-                    _ => Err(format!("unknown strategy '{other}' (expected mnas, rs, re or re_pP_sS)")),
+                    Some((p, s)) => Err(format!("strategy '{other}': needs population P >= 1 and 1 <= tournament S <= P (got P={p}, S={s})")),
+                    None => Err(format!("unknown strategy '{other}' (expected mnas, rs, re, re_pP_sS or fnas, with +module)")),
                 }
             }
         }

@@ -38,6 +38,8 @@ pub enum Start {
 pub struct SearchOptions {
     pub show_progress: bool,
     pub print_acks: bool,
+    /// Say on stderr which experiment runs and how to resume it, before the first sample.
+    pub announce: bool,
 }
 
 /// Where the wall time of a search went (not recorded in the log: not deterministic).
@@ -57,6 +59,8 @@ pub struct Timings {
 #[derive(Clone, Debug)]
 pub struct SearchOutcome {
     pub experiment: u64,
+    /// The space the experiment searched (a resumed search takes it from the log).
+    pub space: String,
     /// Distinct architectures evaluated.
     pub evaluations: u64,
     /// Architectures proposed (repeats included).
@@ -105,6 +109,16 @@ pub fn run_search_from(
         Some(id) => id,
         None => begin_experiment(&mut journal, &config, &space, &task)?,
     };
+    if opts.announce {
+        eprintln!(
+            "experiment {experiment} {} ({} on {}, budget {}); if stopped, continue with: fnas search --store {} --resume {experiment}",
+            if resume_id.is_some() { "resumed" } else { "started" },
+            config.strategy_name(),
+            config.task_name,
+            config.budget,
+            store.dir().display()
+        );
+    }
     let mut policy = Policy::restore(&mut journal, experiment, &config, &space)?;
     let mut critic = match config.uac {
         Some(_) => Some(CriticState::restore(&journal, journal.state.get(experiment)?, &space)?),
@@ -176,9 +190,23 @@ pub fn run_search_from(
     let exp = journal.state.get(experiment)?;
     let summary_hash = exp.summary_hash();
     let policy_blob = exp.latest_policy().map(|p| p.weights.clone());
+    // A strategy that keeps re-proposing what it has seen stops at the proposal cap.
+    let reason = if exp.distinct_evaluations() < config.budget {
+        if opts.announce {
+            eprintln!(
+                "warning: experiment {experiment} stopped at the proposal cap ({} proposals) after {} of {} distinct evaluations: the strategy keeps re-proposing known architectures",
+                config.max_proposals,
+                exp.distinct_evaluations(),
+                config.budget
+            );
+        }
+        EndReason::Stopped
+    } else {
+        EndReason::Finished
+    };
     journal.append(Event::ExperimentEnded(ExperimentEnded {
         experiment,
-        reason: EndReason::Finished,
+        reason,
         samples: exp.rewarded_count(),
         summary_hash: summary_hash.clone(),
         policy: policy_blob,
@@ -186,6 +214,7 @@ pub fn run_search_from(
     let exp = journal.state.get(experiment)?;
     Ok(SearchOutcome {
         experiment,
+        space: config.space.clone(),
         evaluations: exp.distinct_evaluations(),
         proposals: exp.next_index(),
         best: exp.best().map(|(s, r)| (s.index, Arch::new(s.tokens.clone()), r.reward, r.accuracy)),
@@ -219,6 +248,12 @@ fn validate(config: &SearchConfig) -> Result<(), PipelineError> {
     }
     if config.max_proposals < config.budget {
         return bad("max-proposals", "must be at least the budget");
+    }
+    if let Ok(space) = Space::builtin(&config.space) {
+        let size: f64 = space.decision_sizes().iter().map(|&n| n as f64).product();
+        if config.budget as f64 > size {
+            return bad("budget", &format!("{} exceeds the {size} distinct architectures of space '{}'", config.budget, config.space));
+        }
     }
     if !(0.0..1.0).contains(&config.baseline_decay) {
         return bad("baseline-decay", "must be in [0, 1)");

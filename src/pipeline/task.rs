@@ -41,7 +41,12 @@ impl TaskData {
             return Ok(TaskData::Table { table: Arc::new(table), fingerprint: hex::encode(h.finalize()) });
         }
         // Image tasks train networks decoded from the MnasNet space: refuse other spaces now.
-        mnas_net(space, &Arch::new(vec![0; space.num_decisions()]), 1, 10)?;
+        if mnas_net(space, &Arch::new(vec![0; space.num_decisions()]), 1, 10).is_err() {
+            return Err(PipelineError::Invalid(format!(
+                "--space {}: image tasks train MnasNet-space networks (--space mnas); tabular spaces go with --task table:FILE.csv",
+                space.name()
+            )));
+        }
         Ok(TaskData::Images(Arc::new(load_task(&config.task, &config.data)?)))
     }
 

@@ -19,8 +19,8 @@ pub struct TopRow {
     pub failure: Option<String>,
 }
 
-/// The `n` highest measured rewards (ties: earlier index first); critic estimates are
-/// not results and are not ranked.
+/// The `n` highest measured rewards (ties: earlier index first), each architecture once;
+/// critic estimates are not results and are not ranked.
 pub fn top_rows(exp: &ExperimentState, space: Option<&Space>, n: usize) -> Vec<TopRow> {
     let mut rows: Vec<TopRow> = exp
         .measured()
@@ -40,6 +40,8 @@ pub fn top_rows(exp: &ExperimentState, space: Option<&Space>, n: usize) -> Vec<T
         })
         .collect();
     rows.sort_by(|a, b| b.reward.total_cmp(&a.reward).then(a.index.cmp(&b.index)));
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|r| seen.insert(r.arch.clone()));
     rows.truncate(n);
     rows
 }

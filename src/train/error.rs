@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// `TrainOutcome::failure`, so the search can learn from it.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    #[error("unknown task '{spec}': expected digits, idx:DIR or cifar:DIR")]
+    #[error("unknown task '{spec}': expected digits, idx:DIR, cifar:DIR (or table:FILE.csv for a benchmark table)")]
     UnknownTask { spec: String },
 
     #[error("cannot read {}: {source}", path.display())]

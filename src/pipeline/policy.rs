@@ -122,7 +122,7 @@ impl Policy {
                 let replayed = match (&config.aeb, indices.first()) {
                     (Some(aeb), Some(&start)) => {
                         let progress = exp.distinct_evaluations() as f64 / config.budget.max(1) as f64;
-                        draw_old(exp, aeb, start, config.batch_size, progress, config.seed, *version + 1)?
+                        draw_old(exp, aeb, start, config.batch_size, indices.len(), progress, config.seed, *version + 1)?
                     }
                     _ => Vec::new(),
                 };

@@ -44,19 +44,22 @@ pub fn old_count(exp: &ExperimentState, config: &BufferConfig, batch_start: u64,
     Ok(buffer.old_quota(batch_size).min(buffer.len()))
 }
 
-/// Draws the old samples for policy version `version`'s update (a seeded draw of its own, so
-/// it does not depend on anything but the log), weighted at beta(progress).
+/// Draws the old samples for policy version `version`'s update of `new` new samples (a seeded
+/// draw of its own, so it depends on nothing but the log), weighted at beta(progress). Never
+/// more old than new samples: a short last batch keeps the 50% bound too.
+#[allow(clippy::too_many_arguments)]
 pub fn draw_old(
     exp: &ExperimentState,
     config: &BufferConfig,
     batch_start: u64,
     batch_size: usize,
+    new: usize,
     progress: f64,
     seed: u64,
     version: u64,
 ) -> Result<Vec<ReplayedSample>, PipelineError> {
     let buffer = buffer_before(exp, config, batch_start)?;
-    let k = buffer.old_quota(batch_size).min(buffer.len());
+    let k = buffer.old_quota(batch_size).min(buffer.len()).min(new);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6165_6200_0000_0000 ^ version.rotate_left(17));
     Ok(buffer
         .draw(k, buffer.beta(progress), &mut rng)

@@ -120,3 +120,24 @@ fn a_killed_uac_search_resumes_to_the_same_result() {
     ok(&["search", "--store", s(&store), "--resume", &id.to_string(), "-q"]);
     assert_eq!(summary_hash(&store, id), summary_hash(&reference, rid));
 }
+
+#[test]
+fn critic_guided_selection_evaluates_only_new_architectures_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = synthetic_macro_table(dir.path(), None, None);
+    let store_dir = dir.path().join("sel");
+    let task = format!("table:{}", table.display());
+    let id = experiment_id(&ok(&[
+        "search", "--store", s(&store_dir), "--task", &task, "--space", "nb-macro", "--algo", "mnas", "--modules", "uac.sel16",
+        "--seed", "2", "--budget", "60", "--batch", "10", "-q",
+    ]));
+    let store = Store::open(&store_dir).unwrap();
+    let state = fold_store(&store).unwrap();
+    let exp = state.get(id).unwrap();
+    assert_eq!(exp.fake_count(), 0, "selection does not fake rewards");
+    assert_eq!(exp.distinct_evaluations(), 60);
+    // After the first batch the critic picks unevaluated architectures only: no repeats.
+    assert_eq!(exp.next_index(), 60, "every proposal was a new architecture");
+    drop(store);
+    assert!(ok(&["replay", "--store", s(&store_dir), "--verify"]).contains("OK"));
+}

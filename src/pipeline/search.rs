@@ -18,7 +18,7 @@ use crate::store::{
 
 use super::journal::Journal;
 use super::learner::BatchItem;
-use super::policy::Policy;
+use super::policy::{Policy, Proposal};
 use super::seeds::training_seed;
 use super::replay_buffer::old_count;
 use super::task::TaskData;
@@ -457,7 +457,21 @@ fn propose_batch(
     let max_fake = uac.map_or(0, |u| (size as f64 * u.max_fake_fraction).floor() as u64);
     let mut fakes = 0;
     let mut events = Vec::new();
+    let select = uac.map_or(0, |u| u.select);
+    let mut in_batch = HashSet::new();
     for index in next..next + size {
+        if let Some(c) = critic.filter(|c| select > 0 && c.critic.is_some()) {
+            let p = select_candidate(exp, space, policy, c, config.seed, index, select, &in_batch)?;
+            in_batch.insert(p.tokens.clone());
+            events.push(Event::ArchSampled(ArchSampled {
+                experiment,
+                index,
+                tokens: p.tokens,
+                log_probs: p.log_probs,
+                policy_version: policy.version(),
+            }));
+            continue;
+        }
         let mut attempt = 0;
         loop {
             let p = policy.propose(config.seed, index, attempt);
@@ -493,4 +507,37 @@ fn propose_batch(
         }
     }
     Ok(events)
+}
+
+/// Of `candidates` policy draws for position `index`, the unevaluated one (not already in the
+/// batch) with the highest V + U; the first draw when every candidate is known.
+#[allow(clippy::too_many_arguments)]
+fn select_candidate(
+    exp: &ExperimentState,
+    space: &Space,
+    policy: &mut Policy,
+    critic: &CriticState,
+    seed: u64,
+    index: u64,
+    candidates: usize,
+    in_batch: &HashSet<Vec<u8>>,
+) -> Result<Proposal, PipelineError> {
+    let mut best: Option<(f64, Proposal)> = None;
+    let mut first = None;
+    for attempt in 0..candidates as u64 {
+        let p = policy.propose(seed, index, attempt);
+        if exp.evaluated.contains_key(&p.tokens) || in_batch.contains(&p.tokens) {
+            first.get_or_insert(p);
+            continue;
+        }
+        let Some(e) = critic.estimate(space, &p.tokens)? else { return Ok(p) };
+        let score = e.value + e.uncertainty;
+        if best.as_ref().is_none_or(|(s, _)| score > *s) {
+            best = Some((score, p));
+        }
+    }
+    match (best, first) {
+        (Some((_, p)), _) | (None, Some(p)) => Ok(p),
+        (None, None) => Ok(policy.propose(seed, index, 0)),
+    }
 }

@@ -31,6 +31,11 @@ pub struct UacConfig {
     /// PPO's baseline is V(A) (the paper's rule; a fake then has advantage 0) when true, the
     /// EMA baseline when false (fakes then steer the policy towards what the critic rates).
     pub critic_baseline: bool,
+    /// Critic-guided selection (0 = off): each batch position draws this many candidates from
+    /// the policy and keeps the unevaluated one with the highest V + U (optimism under
+    /// uncertainty), so real evaluations go where the critic expects the most.
+    #[serde(default)]
+    pub select: usize,
     /// Redraws allowed for one batch position when the fake quota is full and the policy keeps
     /// proposing confident architectures; then the proposal is evaluated anyway, so
     /// resampling always terminates.
@@ -45,6 +50,7 @@ impl Default for UacConfig {
             max_fake_fraction: 0.5,
             unified: false,
             critic_baseline: true,
+            select: 0,
             max_redraws: 50,
         }
     }
@@ -63,6 +69,12 @@ impl UacConfig {
             match option {
                 "ema" => config.critic_baseline = false,
                 "unified" => config.unified = true,
+                // Selection spends the critic on choosing, not on faking rewards.
+                sel if sel.starts_with("sel") => {
+                    config.select = sel[3..].parse().map_err(|_| format!("module option '{sel}': expected selNN, e.g. sel64"))?;
+                    config.max_fake_fraction = 0.0;
+                    config.critic_baseline = false;
+                }
                 q if q.starts_with('q') => {
                     let pct: f64 = q[1..].parse().map_err(|_| format!("module option '{q}': expected qNN, e.g. q25"))?;
                     if !(0.0..=100.0).contains(&pct) {
@@ -74,7 +86,7 @@ impl UacConfig {
                     };
                     config.sigma = SigmaPolicy::Quantile { q: pct / 100.0, window };
                 }
-                other => return Err(format!("module option '{other}' of uac is unknown (ema, unified, qNN)")),
+                other => return Err(format!("module option '{other}' of uac is unknown (ema, unified, qNN, selNN)")),
             }
         }
         Ok(config)

@@ -29,7 +29,11 @@ fn fakes_obey_the_half_batch_rule_and_the_threshold() {
 
     let fakes = exp.fake_count();
     assert!(fakes > 0, "the critic should become confident on this smooth table");
-    assert_eq!(exp.distinct_evaluations(), 120, "fakes do not count towards the budget");
+    // Fakes do not count towards the budget: it counts table look-ups only. (On this smooth
+    // table the policy may converge and stop at the proposal cap before 120.)
+    let lookups = exp.measured().filter(|(s, _)| exp.samples[&s.index].cached_from.is_none()).count() as u64;
+    assert_eq!(exp.distinct_evaluations(), lookups);
+    assert!(lookups <= 120 && lookups > 60, "{lookups}");
     // Every PPO batch: at most half of its samples are critic estimates.
     for p in exp.policies.iter().filter(|p| !p.samples.is_empty()) {
         let fake_in_batch = p

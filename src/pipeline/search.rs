@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::critic::{BatchFill, Decision};
 use crate::replay::{fold_store, ExperimentState, Experiments};
 use crate::space::{Arch, Space};
 use crate::store::{
@@ -438,10 +439,11 @@ fn update_message(progress: &ProgressBar, exp: &ExperimentState) {
 }
 
 /// Proposes the next batch: `size` positions, each an architecture to evaluate, one already
-/// evaluated (free), or, with UAC, a confident one whose reward is the critic's V. Fakes are
-/// capped at `max_fake_fraction` of the batch; past the cap a confident proposal is dropped
-/// and the position redrawn (at most `max_redraws` times, then it is evaluated). Returns the
-/// events to append as one group: the batch is recorded whole or not at all.
+/// evaluated (free), or, with UAC, a confident one whose reward is the critic's V. The
+/// critic's `BatchFill` keeps fakes to half the batch; past that a confident proposal is
+/// dropped and the position redrawn (at most `max_resamples` times per batch, then it is
+/// evaluated). With selection (`uac.selNN`), each position is the critic's pick instead.
+/// Returns the events to append as one group: the batch is recorded whole or not at all.
 fn propose_batch(
     state: &Experiments,
     experiment: u64,
@@ -454,10 +456,9 @@ fn propose_batch(
     let exp = state.get(experiment)?;
     let next = exp.next_index();
     let uac = config.uac.as_ref();
-    let max_fake = uac.map_or(0, |u| (size as f64 * u.max_fake_fraction).floor() as u64);
-    let mut fakes = 0;
-    let mut events = Vec::new();
     let select = uac.map_or(0, |u| u.select);
+    let mut fill = BatchFill::new(size as usize, uac.map_or(0, |u| u.max_resamples));
+    let mut events = Vec::new();
     let mut in_batch = HashSet::new();
     for index in next..next + size {
         if let Some(c) = critic.filter(|c| select > 0 && c.critic.is_some()) {
@@ -475,21 +476,28 @@ fn propose_batch(
         let mut attempt = 0;
         loop {
             let p = policy.propose(config.seed, index, attempt);
-            let known = exp.evaluated.contains_key(&p.tokens);
+            // An architecture evaluated before is free and exact: never faked.
             let estimate = match critic {
-                Some(c) if !known => c.estimate(space, &p.tokens)?,
+                Some(c) if !exp.evaluated.contains_key(&p.tokens) => c.estimate(space, &p.tokens)?,
                 _ => None,
             };
-            let confident = critic.is_some_and(|c| c.confident(estimate.as_ref()));
-            let redraws_left = uac.is_some_and(|u| attempt < u.max_redraws);
-            if confident && fakes >= max_fake && redraws_left {
+            let (uncertainty, sigma) = match (critic, &estimate) {
+                (Some(c), Some(e)) => (e.uncertainty, c.sigma),
+                _ => (f64::INFINITY, 0.0),
+            };
+            let decision = fill.offer(uncertainty, sigma);
+            if decision == Decision::Resample {
                 attempt += 1;
                 continue;
             }
-            let sampled = ArchSampled { experiment, index, tokens: p.tokens, log_probs: p.log_probs, policy_version: policy.version() };
-            events.push(Event::ArchSampled(sampled));
-            if let (true, true, Some(e)) = (confident, fakes < max_fake, estimate) {
-                fakes += 1;
+            events.push(Event::ArchSampled(ArchSampled {
+                experiment,
+                index,
+                tokens: p.tokens,
+                log_probs: p.log_probs,
+                policy_version: policy.version(),
+            }));
+            if let (Decision::Fake, Some(e)) = (decision, estimate) {
                 events.push(Event::RewardObserved(RewardObserved {
                     experiment,
                     index,

@@ -23,8 +23,6 @@ pub struct UacConfig {
     /// measured samples (adapts to the reward scale and to how good the critic is; nothing is
     /// faked until 40 such errors exist).
     pub sigma: SigmaPolicy,
-    /// Largest fraction of a batch that may be fake (the paper: 0.5).
-    pub max_fake_fraction: f64,
     /// Also fit on measured samples of other experiments in the store with the same space and
     /// task (the unified critic of FNAS Section 3.1).
     pub unified: bool,
@@ -36,10 +34,10 @@ pub struct UacConfig {
     /// uncertainty), so real evaluations go where the critic expects the most.
     #[serde(default)]
     pub select: usize,
-    /// Redraws allowed for one batch position when the fake quota is full and the policy keeps
-    /// proposing confident architectures; then the proposal is evaluated anyway, so
+    /// Redraws allowed per batch when the fake quota (half the batch) is full and the policy
+    /// keeps proposing confident architectures; then proposals are evaluated anyway, so
     /// resampling always terminates.
-    pub max_redraws: u64,
+    pub max_resamples: usize,
 }
 
 impl Default for UacConfig {
@@ -47,11 +45,10 @@ impl Default for UacConfig {
         UacConfig {
             critic: CriticConfig::default(),
             sigma: SigmaPolicy::Quantile { q: 0.5, window: 40 },
-            max_fake_fraction: 0.5,
             unified: false,
             critic_baseline: true,
             select: 0,
-            max_redraws: 50,
+            max_resamples: 200,
         }
     }
 }
@@ -72,7 +69,6 @@ impl UacConfig {
                 // Selection spends the critic on choosing, not on faking rewards.
                 sel if sel.starts_with("sel") => {
                     config.select = sel[3..].parse().map_err(|_| format!("module option '{sel}': expected selNN, e.g. sel64"))?;
-                    config.max_fake_fraction = 0.0;
                     config.critic_baseline = false;
                 }
                 q if q.starts_with('q') => {

@@ -109,7 +109,7 @@ fn unknown_task_and_bad_options_are_rejected() {
     let err = load_task("mnist", &DataOptions::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown task 'mnist': expected digits, idx:DIR or cifar:DIR"
+        "unknown task 'mnist': expected digits, idx:DIR, cifar:DIR (or table:FILE.csv for a benchmark table)"
     );
     for (opts, field) in [
         (

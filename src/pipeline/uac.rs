@@ -55,7 +55,8 @@ impl Default for UacConfig {
 
 impl UacConfig {
     /// Parses a module spec: `uac`, with options after dots for ablations: `ema` (EMA
-    /// baseline instead of V), `qNN` (sigma = the NN% quantile of recent errors), `unified`.
+    /// baseline instead of V), `qNN` (sigma = the NN% quantile of recent errors), `wNN` (of
+    /// the last NN errors: short searches with real training have few), `unified`, `selNN`.
     pub fn parse(spec: &str) -> Result<UacConfig, String> {
         let mut parts = spec.split('.');
         if parts.next() != Some("uac") {
@@ -71,6 +72,17 @@ impl UacConfig {
                     config.select = sel[3..].parse().map_err(|_| format!("module option '{sel}': expected selNN, e.g. sel64"))?;
                     config.critic_baseline = false;
                 }
+                w if w.starts_with('w') => {
+                    let window: usize = w[1..].parse().map_err(|_| format!("module option '{w}': expected wNN, e.g. w20"))?;
+                    if window == 0 {
+                        return Err(format!("module option '{w}': the window needs at least 1 error"));
+                    }
+                    let q = match config.sigma {
+                        SigmaPolicy::Quantile { q, .. } => q,
+                        SigmaPolicy::Fixed(_) => 0.5,
+                    };
+                    config.sigma = SigmaPolicy::Quantile { q, window };
+                }
                 q if q.starts_with('q') => {
                     let pct: f64 = q[1..].parse().map_err(|_| format!("module option '{q}': expected qNN, e.g. q25"))?;
                     if !(0.0..=100.0).contains(&pct) {
@@ -82,7 +94,7 @@ impl UacConfig {
                     };
                     config.sigma = SigmaPolicy::Quantile { q: pct / 100.0, window };
                 }
-                other => return Err(format!("module option '{other}' of uac is unknown (ema, unified, qNN, selNN)")),
+                other => return Err(format!("module option '{other}' of uac is unknown (ema, unified, qNN, wNN, selNN)")),
             }
         }
         Ok(config)

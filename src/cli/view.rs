@@ -60,7 +60,7 @@ pub fn log(args: LogArgs) -> Result<()> {
     Ok(())
 }
 
-fn chosen<'a>(state: &'a Experiments, id: Option<u64>) -> Result<Vec<&'a ExperimentState>> {
+fn chosen(state: &Experiments, id: Option<u64>) -> Result<Vec<&ExperimentState>> {
     match id {
         Some(id) => Ok(vec![state.get(id)?]),
         None => Ok(state.experiments.values().collect()),

@@ -52,7 +52,7 @@ impl EvaluatorFactory for TrainedEvaluatorFactory {
             channels: self.data.channels,
             classes: self.data.classes,
             proxy: self.proxy.clone(),
-            objective: self.objective.clone(),
+            objective: self.objective,
         }))
     }
 }

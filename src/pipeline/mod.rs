@@ -20,7 +20,7 @@ pub use journal::Journal;
 pub use learner::{policy_step, single_threaded, BatchItem};
 pub use policy::{Policy, Proposal};
 pub use replay_buffer::{buffer_before, draw_old, old_count};
-pub use search::{batch_items, replayed_items, run_search, run_search_from, SearchOptions, SearchOutcome, Start, Timings};
+pub use search::{batch_items, replayed_items, run_search, SearchOptions, SearchOutcome, Start, Timings};
 pub use seeds::{sampling_rng, training_seed};
 pub use task::TaskData;
 pub use uac::{out_of_sample_errors, CriticState, UacConfig};

@@ -75,19 +75,8 @@ pub struct SearchOutcome {
 /// Runs (or resumes) a search to its budget. Everything that can fail on user input (task,
 /// space, config) is checked before the first event is appended.
 pub fn run_search(store: &Store, start: Start, opts: &SearchOptions) -> Result<SearchOutcome, PipelineError> {
-    let state = fold_store(store)?;
-    run_search_from(store, state, start, opts)
-}
-
-/// As [`run_search`], with the store's state already folded (a benchmark runs many searches
-/// on one store and keeps its fold current instead of re-reading the log each time).
-pub fn run_search_from(
-    store: &Store,
-    state: Experiments,
-    start: Start,
-    opts: &SearchOptions,
-) -> Result<SearchOutcome, PipelineError> {
     let began = Instant::now();
+    let state = fold_store(store)?;
     let (config, resume_id) = match start {
         Start::New(config) => (config, None),
         Start::Resume { experiment } => (resumable_config(&state, experiment)?, Some(experiment)),

@@ -5,8 +5,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// Stream tags keep the sampling and training seeds of one sample independent.
-const SAMPLING: u64 = 0x73_616d_706c_65;
-const TRAINING: u64 = 0x74_7261_696e;
+const SAMPLING: u64 = 0x7361_6d70_6c65;
+const TRAINING: u64 = 0x0074_7261_696e;
 
 /// SplitMix64 finaliser: a cheap, well-mixed function of its input.
 fn mix(mut z: u64) -> u64 {

@@ -83,7 +83,8 @@ impl ExperimentState {
     /// The highest measured reward (ties: the earliest index).
     pub fn best(&self) -> Option<(&ArchSampled, &RewardObserved)> {
         self.measured().fold(None, |best, (s, r)| match best {
-            Some((_, br)) if !(r.reward > br.reward) => best,
+            // Only a strictly higher reward replaces the incumbent (a NaN never does).
+            Some((_, br)) if r.reward.partial_cmp(&br.reward) != Some(std::cmp::Ordering::Greater) => best,
             _ => Some((s, r)),
         })
     }

@@ -11,8 +11,24 @@ use fnas::store::{RewardSource, Store};
 fn aeb_search(store: &std::path::Path, table: &std::path::Path, modules: &str) -> u64 {
     let task = format!("table:{}", table.display());
     experiment_id(&ok(&[
-        "search", "--store", s(store), "--task", &task, "--space", "nb-macro", "--algo", "mnas", "--modules", modules,
-        "--seed", "6", "--budget", "100", "--batch", "10", "-q",
+        "search",
+        "--store",
+        s(store),
+        "--task",
+        &task,
+        "--space",
+        "nb-macro",
+        "--algo",
+        "mnas",
+        "--modules",
+        modules,
+        "--seed",
+        "6",
+        "--budget",
+        "100",
+        "--batch",
+        "10",
+        "-q",
     ]))
 }
 
@@ -28,21 +44,40 @@ fn replayed_samples_fill_at_most_half_a_batch_and_replay_exactly() {
     let mut replayed_total = 0;
     for p in exp.policies.iter().filter(|p| !p.samples.is_empty()) {
         let total = p.samples.len() + p.replayed.len();
-        assert!(p.replayed.len() * 2 <= total, "policy v{}: {} old of {total}", p.version, p.replayed.len());
+        assert!(
+            p.replayed.len() * 2 <= total,
+            "policy v{}: {} old of {total}",
+            p.version,
+            p.replayed.len()
+        );
         assert!(p.replayed.len() <= 10, "the buffer holds 10 samples");
         let first_new = *p.samples.iter().min().unwrap();
         for old in &p.replayed {
             assert_eq!(old.experiment, id);
-            assert!(old.index < first_new, "replayed sample {} is not from an earlier batch", old.index);
-            let r = exp.samples[&old.index].reward.as_ref().expect("replayed samples are measured");
+            assert!(
+                old.index < first_new,
+                "replayed sample {} is not from an earlier batch",
+                old.index
+            );
+            let r = exp.samples[&old.index]
+                .reward
+                .as_ref()
+                .expect("replayed samples are measured");
             assert_ne!(r.source, RewardSource::Critic);
-            assert!(old.weight.is_finite() && old.weight > 0.0, "weight {}", old.weight);
+            assert!(
+                old.weight.is_finite() && old.weight > 0.0,
+                "weight {}",
+                old.weight
+            );
         }
         replayed_total += p.replayed.len();
     }
     assert!(replayed_total > 0, "the buffer was used");
     // With old samples filling half of a batch of 10, new batches hold 5 architectures.
-    assert!(exp.policies.iter().any(|p| p.samples.len() == 5 && p.replayed.len() == 5));
+    assert!(exp
+        .policies
+        .iter()
+        .any(|p| p.samples.len() == 5 && p.replayed.len() == 5));
     drop(store);
     assert!(ok(&["replay", "--store", s(&a), "--verify"]).contains("OK"));
 

@@ -10,7 +10,16 @@ use std::path::Path;
 /// A store holding one finished tiny search, and its event count.
 fn seeded_store(dir: &Path) -> (std::path::PathBuf, usize) {
     let store = dir.join("runs");
-    let mut args = vec!["search", "--store", s(&store), "--budget", "2", "--batch", "2", "-q"];
+    let mut args = vec![
+        "search",
+        "--store",
+        s(&store),
+        "--budget",
+        "2",
+        "--batch",
+        "2",
+        "-q",
+    ];
     args.extend(FAST);
     ok(&args);
     let n = events(&store).len();
@@ -63,24 +72,55 @@ fn bad_inputs_are_named_and_leave_the_store_unchanged() {
     img[3] = 0x99;
     gz(&bad.join("train-images-idx3-ubyte.gz"), &img);
     gz(&bad.join("train-labels-idx1-ubyte.gz"), &idx_labels(10, 10));
-    let err = fails(&["search", "--store", st, "--task", &format!("idx:{}", bad.display())]);
+    let err = fails(&[
+        "search",
+        "--store",
+        st,
+        "--task",
+        &format!("idx:{}", bad.display()),
+    ]);
     assert!(err.contains("train-images-idx3-ubyte.gz"), "{err}");
 
     // Truncated images (header says 10 images, payload holds 5).
     let trunc = dir.path().join("truncated");
     std::fs::create_dir(&trunc).unwrap();
-    gz(&trunc.join("train-images-idx3-ubyte.gz"), &idx_images(10, 4, 4, 80));
-    gz(&trunc.join("train-labels-idx1-ubyte.gz"), &idx_labels(10, 10));
-    let err = fails(&["search", "--store", st, "--task", &format!("idx:{}", trunc.display())]);
+    gz(
+        &trunc.join("train-images-idx3-ubyte.gz"),
+        &idx_images(10, 4, 4, 80),
+    );
+    gz(
+        &trunc.join("train-labels-idx1-ubyte.gz"),
+        &idx_labels(10, 10),
+    );
+    let err = fails(&[
+        "search",
+        "--store",
+        st,
+        "--task",
+        &format!("idx:{}", trunc.display()),
+    ]);
     assert!(err.contains("train-images-idx3-ubyte.gz"), "{err}");
 
     // Image/label count mismatch.
     let mism = dir.path().join("mismatch");
     std::fs::create_dir(&mism).unwrap();
-    std::fs::write(mism.join("train-images-idx3-ubyte"), idx_images(10, 4, 4, 160)).unwrap();
+    std::fs::write(
+        mism.join("train-images-idx3-ubyte"),
+        idx_images(10, 4, 4, 160),
+    )
+    .unwrap();
     std::fs::write(mism.join("train-labels-idx1-ubyte"), idx_labels(9, 9)).unwrap();
-    let err = fails(&["search", "--store", st, "--task", &format!("idx:{}", mism.display())]);
-    assert!(err.contains("train-labels-idx1-ubyte") || err.contains("train-images-idx3-ubyte"), "{err}");
+    let err = fails(&[
+        "search",
+        "--store",
+        st,
+        "--task",
+        &format!("idx:{}", mism.display()),
+    ]);
+    assert!(
+        err.contains("train-labels-idx1-ubyte") || err.contains("train-images-idx3-ubyte"),
+        "{err}"
+    );
 
     // Flags.
     let out = run(&["search", "--store", st, "--no-such-flag"]);
@@ -99,7 +139,11 @@ fn bad_inputs_are_named_and_leave_the_store_unchanged() {
     let err = fails(&["search", "--store", st, "--resume", "2"]);
     assert!(err.contains("already finished"), "{err}");
 
-    assert_eq!(events(&store).len(), before, "failed commands must not append anything");
+    assert_eq!(
+        events(&store).len(),
+        before,
+        "failed commands must not append anything"
+    );
     assert!(ok(&["replay", "--store", st, "--verify"]).contains("OK"));
 }
 
@@ -110,10 +154,23 @@ fn same_task_name_with_other_data_is_refused() {
     // Register other data under the name `digits`.
     let other = dir.path().join("digits");
     std::fs::create_dir(&other).unwrap();
-    std::fs::write(other.join("train-images-idx3-ubyte"), idx_images(20, 8, 8, 20 * 64)).unwrap();
+    std::fs::write(
+        other.join("train-images-idx3-ubyte"),
+        idx_images(20, 8, 8, 20 * 64),
+    )
+    .unwrap();
     std::fs::write(other.join("train-labels-idx1-ubyte"), idx_labels(20, 20)).unwrap();
-    let err = fails(&["search", "--store", s(&store), "--task", &format!("idx:{}", other.display())]);
-    assert!(err.contains("digits") && err.contains("--task-name"), "{err}");
+    let err = fails(&[
+        "search",
+        "--store",
+        s(&store),
+        "--task",
+        &format!("idx:{}", other.display()),
+    ]);
+    assert!(
+        err.contains("digits") && err.contains("--task-name"),
+        "{err}"
+    );
     assert_eq!(events(&store).len(), before);
 }
 
@@ -132,18 +189,45 @@ fn a_store_open_elsewhere_is_refused_with_its_path() {
 fn read_commands_need_an_existing_store_and_refused_searches_leave_none() {
     let dir = tempfile::tempdir().unwrap();
     let typo = dir.path().join("typo");
-    for cmd in [vec!["log"], vec!["top"], vec!["replay", "--verify"], vec!["report"]] {
+    for cmd in [
+        vec!["log"],
+        vec!["top"],
+        vec!["replay", "--verify"],
+        vec!["report"],
+    ] {
         let mut args = cmd.clone();
         args.extend(["--store", s(&typo)]);
         let err = fails(&args);
-        assert!(err.contains("typo") && err.contains("no fnas store"), "{cmd:?}: {err}");
+        assert!(
+            err.contains("typo") && err.contains("no fnas store"),
+            "{cmd:?}: {err}"
+        );
         assert!(!typo.exists(), "{cmd:?} created the mistyped store");
     }
     let err = fails(&["search", "--store", s(&typo), "--task", "imagenet"]);
     assert!(err.contains("imagenet"), "{err}");
     assert!(!typo.exists(), "a refused search left an empty store");
-    let err = fails(&["search", "--store", s(&typo), "--space", "nb201", "--task", "digits"]);
+    let err = fails(&[
+        "search",
+        "--store",
+        s(&typo),
+        "--space",
+        "nb201",
+        "--task",
+        "digits",
+    ]);
     assert!(err.contains("--space"), "{err}");
-    let err = fails(&["search", "--store", s(&typo), "--budget", "2", "--resume", "2"]);
-    assert!(err.contains("--budget") && err.contains("--resume"), "{err}");
+    let err = fails(&[
+        "search",
+        "--store",
+        s(&typo),
+        "--budget",
+        "2",
+        "--resume",
+        "2",
+    ]);
+    assert!(
+        err.contains("--budget") && err.contains("--resume"),
+        "{err}"
+    );
 }

@@ -16,7 +16,11 @@ const SEARCH: [&str; 6] = ["--budget", "8", "--batch", "4", "--seed", "21"];
 
 /// Starts a search (new or resumed) with `--print-acks`, kills it with SIGKILL after
 /// `delay`, and returns the acknowledged (seq, kind) pairs and whether it finished first.
-fn run_and_kill(store: &std::path::Path, resume: Option<u64>, delay: Duration) -> (Vec<(u64, String)>, bool) {
+fn run_and_kill(
+    store: &std::path::Path,
+    resume: Option<u64>,
+    delay: Duration,
+) -> (Vec<(u64, String)>, bool) {
     let mut cmd = fnas();
     cmd.args(["search", "--store", s(store), "-q", "--print-acks"]);
     match resume {
@@ -27,7 +31,11 @@ fn run_and_kill(store: &std::path::Path, resume: Option<u64>, delay: Duration) -
             cmd.args(SEARCH).args(FAST);
         }
     }
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn fnas");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn fnas");
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         BufReader::new(stdout)
@@ -36,7 +44,10 @@ fn run_and_kill(store: &std::path::Path, resume: Option<u64>, delay: Duration) -
             .filter_map(|l| {
                 let mut parts = l.split_whitespace();
                 (parts.next() == Some("ack")).then_some(())?;
-                Some((parts.next()?.parse::<u64>().ok()?, parts.next()?.to_string()))
+                Some((
+                    parts.next()?.parse::<u64>().ok()?,
+                    parts.next()?.to_string(),
+                ))
             })
             .collect::<Vec<_>>()
     });
@@ -69,9 +80,15 @@ fn killed_searches_lose_no_acknowledged_event_and_resume_to_the_same_result() {
     let ref_hash = summary_hash(&reference, ref_id).unwrap();
 
     let store = dir.path().join("crashy");
-    let seed: u64 = std::env::var("FNAS_CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-    });
+    let seed: u64 = std::env::var("FNAS_CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
     eprintln!("crash test kill schedule seed: {seed} (set FNAS_CRASH_SEED to repeat)");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut acked: BTreeSet<u64> = BTreeSet::new();
@@ -92,18 +109,36 @@ fn killed_searches_lose_no_acknowledged_event_and_resume_to_the_same_result() {
         // Reopen: every acknowledged event is present, sequence numbers are gap-free.
         let evs = events(&store);
         let seqs: BTreeSet<u64> = evs.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-        assert!(acked.is_subset(&seqs), "acknowledged events lost: {:?}", acked.difference(&seqs).collect::<Vec<_>>());
-        assert_eq!(seqs.iter().copied().collect::<Vec<_>>(), (1..=seqs.len() as u64).collect::<Vec<_>>(), "gap in the log");
+        assert!(
+            acked.is_subset(&seqs),
+            "acknowledged events lost: {:?}",
+            acked.difference(&seqs).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            seqs.iter().copied().collect::<Vec<_>>(),
+            (1..=seqs.len() as u64).collect::<Vec<_>>(),
+            "gap in the log"
+        );
         if finished {
             break;
         }
     }
-    assert!(kills >= 3, "the schedule should kill the search several times (killed {kills})");
+    assert!(
+        kills >= 3,
+        "the schedule should kill the search several times (killed {kills})"
+    );
     // Finish it.
     let id = match experiment {
         Some(id) => {
             if summary_hash(&store, id).is_none() {
-                ok(&["search", "--store", s(&store), "-q", "--resume", &id.to_string()]);
+                ok(&[
+                    "search",
+                    "--store",
+                    s(&store),
+                    "-q",
+                    "--resume",
+                    &id.to_string(),
+                ]);
             }
             id
         }
@@ -114,6 +149,10 @@ fn killed_searches_lose_no_acknowledged_event_and_resume_to_the_same_result() {
             experiment_id(&ok(&args))
         }
     };
-    assert_eq!(summary_hash(&store, id).unwrap(), ref_hash, "resumed search differs from the uninterrupted one");
+    assert_eq!(
+        summary_hash(&store, id).unwrap(),
+        ref_hash,
+        "resumed search differs from the uninterrupted one"
+    );
     assert!(ok(&["replay", "--store", s(&store), "--verify"]).contains("OK"));
 }

@@ -7,7 +7,20 @@ use common::*;
 fn search_then_log_top_and_replay_verify() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("runs");
-    let mut args = vec!["search", "--store", s(&store), "--task", "digits", "--budget", "6", "--batch", "3", "--seed", "5", "-q"];
+    let mut args = vec![
+        "search",
+        "--store",
+        s(&store),
+        "--task",
+        "digits",
+        "--budget",
+        "6",
+        "--batch",
+        "3",
+        "--seed",
+        "5",
+        "-q",
+    ];
     args.extend(FAST);
     let out = ok(&args);
     let id = experiment_id(&out);
@@ -21,20 +34,41 @@ fn search_then_log_top_and_replay_verify() {
     assert_eq!(kinds.first(), Some(&"task_registered"));
     assert_eq!(kinds.last(), Some(&"experiment_ended"));
     let seqs: Vec<u64> = evs.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
-    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "sequence numbers have no gaps");
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "sequence numbers have no gaps"
+    );
     for e in &evs {
         if let Some(r) = e["event"].get("RewardObserved") {
             let acc = r["accuracy"].as_f64().unwrap();
             assert!(acc > 0.0 && acc <= 1.0, "accuracy {acc}");
-            assert!(r["macs"].as_u64().unwrap() > 10_000_000, "full-size MACs recorded");
+            assert!(
+                r["macs"].as_u64().unwrap() > 10_000_000,
+                "full-size MACs recorded"
+            );
         }
     }
 
     let rewards = ok(&["log", "--store", s(&store), "--kind", "reward"]);
     assert_eq!(rewards.lines().count(), 6);
-    let top = ok(&["top", "--store", s(&store), "--experiment", &id.to_string(), "-n", "3"]);
+    let top = ok(&[
+        "top",
+        "--store",
+        s(&store),
+        "--experiment",
+        &id.to_string(),
+        "-n",
+        "3",
+    ]);
     assert!(top.contains(&format!("experiment {id}")), "{top}");
-    assert_eq!(top.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())).count(), 3, "{top}");
+    assert_eq!(
+        top.lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .count(),
+        3,
+        "{top}"
+    );
 
     let verify = ok(&["replay", "--store", s(&store), "--verify"]);
     assert!(verify.contains("OK"), "{verify}");
@@ -47,7 +81,18 @@ fn same_seed_same_search_other_seed_differs() {
     let mut hashes = Vec::new();
     for (name, seed) in [("a", "11"), ("b", "11"), ("c", "12")] {
         let store = dir.path().join(name);
-        let mut args = vec!["search", "--store", s(&store), "--budget", "4", "--batch", "2", "--seed", seed, "-q"];
+        let mut args = vec![
+            "search",
+            "--store",
+            s(&store),
+            "--budget",
+            "4",
+            "--batch",
+            "2",
+            "--seed",
+            seed,
+            "-q",
+        ];
         args.extend(FAST);
         let id = experiment_id(&ok(&args));
         hashes.push(summary_hash(&store, id).expect("ended event"));
@@ -60,12 +105,26 @@ fn same_seed_same_search_other_seed_differs() {
 fn tampered_policy_blob_fails_verify() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("runs");
-    let mut args = vec!["search", "--store", s(&store), "--budget", "2", "--batch", "2", "--seed", "1", "-q"];
+    let mut args = vec![
+        "search",
+        "--store",
+        s(&store),
+        "--budget",
+        "2",
+        "--batch",
+        "2",
+        "--seed",
+        "1",
+        "-q",
+    ];
     args.extend(FAST);
     ok(&args);
     assert!(ok(&["replay", "--store", s(&store), "--verify"]).contains("OK"));
     // Corrupt one blob file: verify must report it and exit non-zero.
-    let blob = walk(&store.join("blobs")).into_iter().next().expect("a blob file");
+    let blob = walk(&store.join("blobs"))
+        .into_iter()
+        .next()
+        .expect("a blob file");
     let mut bytes = std::fs::read(&blob).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;

@@ -12,8 +12,24 @@ use fnas::store::{RewardSource, Store};
 fn uac_search(store: &std::path::Path, table: &std::path::Path, seed: &str) -> u64 {
     let task = format!("table:{}", table.display());
     experiment_id(&ok(&[
-        "search", "--store", s(store), "--task", &task, "--space", "nb-macro", "--algo", "mnas", "--modules", "uac",
-        "--seed", seed, "--budget", "120", "--batch", "10", "-q",
+        "search",
+        "--store",
+        s(store),
+        "--task",
+        &task,
+        "--space",
+        "nb-macro",
+        "--algo",
+        "mnas",
+        "--modules",
+        "uac",
+        "--seed",
+        seed,
+        "--budget",
+        "120",
+        "--batch",
+        "10",
+        "-q",
     ]))
 }
 
@@ -28,10 +44,16 @@ fn fakes_obey_the_half_batch_rule_and_the_threshold() {
     let exp = state.get(id).unwrap();
 
     let fakes = exp.fake_count();
-    assert!(fakes > 0, "the critic should become confident on this smooth table");
+    assert!(
+        fakes > 0,
+        "the critic should become confident on this smooth table"
+    );
     // Fakes do not count towards the budget: it counts table look-ups only. (On this smooth
     // table the policy may converge and stop at the proposal cap before 120.)
-    let lookups = exp.measured().filter(|(s, _)| exp.samples[&s.index].cached_from.is_none()).count() as u64;
+    let lookups = exp
+        .measured()
+        .filter(|(s, _)| exp.samples[&s.index].cached_from.is_none())
+        .count() as u64;
     assert_eq!(exp.distinct_evaluations(), lookups);
     assert!(lookups <= 120 && lookups > 60, "{lookups}");
     // Every PPO batch: at most half of its samples are critic estimates.
@@ -41,15 +63,30 @@ fn fakes_obey_the_half_batch_rule_and_the_threshold() {
             .iter()
             .filter(|i| exp.samples[i].reward.as_ref().unwrap().source == RewardSource::Critic)
             .count();
-        assert!(fake_in_batch * 2 <= p.samples.len(), "policy v{}: {fake_in_batch} fakes of {}", p.version, p.samples.len());
+        assert!(
+            fake_in_batch * 2 <= p.samples.len(),
+            "policy v{}: {fake_in_batch} fakes of {}",
+            p.version,
+            p.samples.len()
+        );
     }
     // A fake's recorded uncertainty was below the sigma of the critic version that judged it.
-    let sigma: BTreeMap<u64, f64> = exp.critics.iter().map(|(_, c)| (c.version, c.sigma)).collect();
+    let sigma: BTreeMap<u64, f64> = exp
+        .critics
+        .iter()
+        .map(|(_, c)| (c.version, c.sigma))
+        .collect();
     for rec in exp.samples.values() {
         let r = rec.reward.as_ref().unwrap();
         if r.source == RewardSource::Critic {
             let e = r.critic.as_ref().expect("a fake carries its estimate");
-            assert!(e.uncertainty < sigma[&e.critic_version], "sample {}: U {} vs sigma {}", r.index, e.uncertainty, sigma[&e.critic_version]);
+            assert!(
+                e.uncertainty < sigma[&e.critic_version],
+                "sample {}: U {} vs sigma {}",
+                r.index,
+                e.uncertainty,
+                sigma[&e.critic_version]
+            );
             assert_eq!(r.reward, e.value, "a fake's reward is V");
         }
     }
@@ -59,12 +96,36 @@ fn fakes_obey_the_half_batch_rule_and_the_threshold() {
 
     let verify = ok(&["replay", "--store", s(&store_dir), "--verify"]);
     assert!(verify.contains("OK"), "{verify}");
-    let eval = ok(&["critic", "eval", "--store", s(&store_dir), "--experiment", &id.to_string()]);
-    assert!(eval.contains("out of sample") && eval.contains("spearman"), "{eval}");
-    let top = ok(&["top", "--store", s(&store_dir), "--experiment", &id.to_string(), "-n", "3"]);
-    assert!(top.contains(&format!("fake={fakes}")) && top.contains("critic=v"), "{top}");
+    let eval = ok(&[
+        "critic",
+        "eval",
+        "--store",
+        s(&store_dir),
+        "--experiment",
+        &id.to_string(),
+    ]);
+    assert!(
+        eval.contains("out of sample") && eval.contains("spearman"),
+        "{eval}"
+    );
+    let top = ok(&[
+        "top",
+        "--store",
+        s(&store_dir),
+        "--experiment",
+        &id.to_string(),
+        "-n",
+        "3",
+    ]);
+    assert!(
+        top.contains(&format!("fake={fakes}")) && top.contains("critic=v"),
+        "{top}"
+    );
     let log = ok(&["log", "--store", s(&store_dir), "--kind", "critic"]);
-    assert!(log.lines().count() >= 5 && log.contains("spearman="), "{log}");
+    assert!(
+        log.lines().count() >= 5 && log.contains("spearman="),
+        "{log}"
+    );
 }
 
 #[test]
@@ -96,8 +157,29 @@ fn a_killed_uac_search_resumes_to_the_same_result() {
     let store = dir.path().join("stopped");
     let task = format!("table:{}", table.display());
     let mut child = fnas()
-        .args(["search", "--store", s(&store), "--task", &task, "--space", "nb-macro", "--algo", "mnas", "--modules", "uac"])
-        .args(["--seed", "5", "--budget", "120", "--batch", "10", "-q", "--print-acks"])
+        .args([
+            "search",
+            "--store",
+            s(&store),
+            "--task",
+            &task,
+            "--space",
+            "nb-macro",
+            "--algo",
+            "mnas",
+            "--modules",
+            "uac",
+        ])
+        .args([
+            "--seed",
+            "5",
+            "--budget",
+            "120",
+            "--batch",
+            "10",
+            "-q",
+            "--print-acks",
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -108,7 +190,10 @@ fn a_killed_uac_search_resumes_to_the_same_result() {
     let mut id = None;
     for line in out.lines().map_while(Result::ok) {
         if line.ends_with("experiment_started") {
-            id = line.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok());
+            id = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok());
         }
         if line.ends_with("critic_updated") {
             refits += 1;
@@ -121,7 +206,14 @@ fn a_killed_uac_search_resumes_to_the_same_result() {
     child.wait().unwrap();
     let id = id.expect("experiment id acknowledged");
     assert!(summary_hash(&store, id).is_none(), "killed before the end");
-    ok(&["search", "--store", s(&store), "--resume", &id.to_string(), "-q"]);
+    ok(&[
+        "search",
+        "--store",
+        s(&store),
+        "--resume",
+        &id.to_string(),
+        "-q",
+    ]);
     assert_eq!(summary_hash(&store, id), summary_hash(&reference, rid));
 }
 
@@ -132,8 +224,24 @@ fn critic_guided_selection_evaluates_only_new_architectures_and_replays() {
     let store_dir = dir.path().join("sel");
     let task = format!("table:{}", table.display());
     let id = experiment_id(&ok(&[
-        "search", "--store", s(&store_dir), "--task", &task, "--space", "nb-macro", "--algo", "mnas", "--modules", "uac.sel16",
-        "--seed", "2", "--budget", "60", "--batch", "10", "-q",
+        "search",
+        "--store",
+        s(&store_dir),
+        "--task",
+        &task,
+        "--space",
+        "nb-macro",
+        "--algo",
+        "mnas",
+        "--modules",
+        "uac.sel16",
+        "--seed",
+        "2",
+        "--budget",
+        "60",
+        "--batch",
+        "10",
+        "-q",
     ]));
     let store = Store::open(&store_dir).unwrap();
     let state = fold_store(&store).unwrap();
@@ -141,7 +249,11 @@ fn critic_guided_selection_evaluates_only_new_architectures_and_replays() {
     assert_eq!(exp.fake_count(), 0, "selection does not fake rewards");
     assert_eq!(exp.distinct_evaluations(), 60);
     // After the first batch the critic picks unevaluated architectures only: no repeats.
-    assert_eq!(exp.next_index(), 60, "every proposal was a new architecture");
+    assert_eq!(
+        exp.next_index(),
+        60,
+        "every proposal was a new architecture"
+    );
     drop(store);
     assert!(ok(&["replay", "--store", s(&store_dir), "--verify"]).contains("OK"));
 }

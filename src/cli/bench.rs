@@ -20,15 +20,22 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     let strategies: Vec<String> = args.algos.iter().map(|a| a.trim().to_string()).collect();
     for name in &strategies {
         let mut probe = SearchConfig::new("", "", &args.space, 0, 1);
-        probe.set_strategy(name).map_err(|e| anyhow::anyhow!("--algos: {e}"))?;
+        probe
+            .set_strategy(name)
+            .map_err(|e| anyhow::anyhow!("--algos: {e}"))?;
     }
     if args.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
     Space::builtin(&args.space).with_context(|| format!("--space {}", args.space))?;
-    let table = args.table.canonicalize().with_context(|| format!("--table {}", args.table.display()))?;
+    let table = args
+        .table
+        .canonicalize()
+        .with_context(|| format!("--table {}", args.table.display()))?;
     let task = format!("table:{}", table.display());
-    let task_name = default_task_name(&task).trim_end_matches(".csv").to_string();
+    let task_name = default_task_name(&task)
+        .trim_end_matches(".csv")
+        .to_string();
     if let Some(out) = &args.out {
         if out.exists() && !out.is_dir() {
             bail!("--out {}: exists and is not a directory", out.display());
@@ -37,10 +44,16 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     let store = Store::open(&args.store.store)?;
 
     let total = strategies.len() as u64 * args.seeds;
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
     bar.set_style(
-        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len} runs ETA {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "[{elapsed_precise}] {bar:30} {pos}/{len} runs ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut overhead: Vec<(String, Timings, u64)> = Vec::new();
     for strategy in &strategies {
@@ -49,7 +62,9 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         for seed in 0..args.seeds {
             bar.set_message(format!("{strategy} seed {seed}"));
             let mut config = SearchConfig::new(&task, &task_name, &args.space, seed, args.budget);
-            config.set_strategy(strategy).map_err(|e| anyhow::anyhow!("--algos: {e}"))?;
+            config
+                .set_strategy(strategy)
+                .map_err(|e| anyhow::anyhow!("--algos: {e}"))?;
             config.batch_size = args.batch;
             config.workers = 1;
             config.table = table_options(&args.columns);
@@ -70,7 +85,10 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     }
     bar.finish_and_clear();
 
-    let out = args.out.clone().unwrap_or_else(|| args.store.store.join("report"));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.store.store.join("report"));
     print_comparisons(&store, Some(&task_name), Some(args.budget), &out)?;
     println!("\nsearch machinery per proposal, this run (evaluation = table look-up, excluded):");
     println!("| strategy | proposals | propose µs | learn µs | record µs | evaluate µs |\n| --- | --- | --- | --- | --- | --- |");
@@ -79,7 +97,13 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     }
     for (name, t, n) in overhead.iter().filter(|(_, _, n)| *n > 0) {
         let per = |d: Duration| d.as_secs_f64() * 1e6 / *n as f64;
-        println!("| {name} | {n} | {:.0} | {:.0} | {:.0} | {:.0} |", per(t.propose), per(t.learn), per(t.record), per(t.evaluate));
+        println!(
+            "| {name} | {n} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            per(t.propose),
+            per(t.learn),
+            per(t.record),
+            per(t.evaluate)
+        );
     }
     Ok(())
 }
@@ -89,20 +113,39 @@ pub fn report(args: ReportArgs) -> Result<()> {
         bail!("--budget must be at least 1");
     }
     let store = Store::open_existing(&args.store.store)?;
-    let out = args.out.clone().unwrap_or_else(|| args.store.store.join("report"));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.store.store.join("report"));
     print_comparisons(&store, args.task.as_deref(), args.budget, &out)
 }
 
-fn print_comparisons(store: &Store, task: Option<&str>, budget: Option<u64>, out: &Path) -> Result<()> {
+fn print_comparisons(
+    store: &Store,
+    task: Option<&str>,
+    budget: Option<u64>,
+    out: &Path,
+) -> Result<()> {
     let state = fold_store(store)?;
     let comparisons: Vec<Comparison> = compare(&state, task, budget)?;
     // Several budgets of one task would overwrite each other's files: name them apart.
     let several = comparisons.len() > 1;
     for c in &comparisons {
-        let out = if several { out.join(format!("budget-{}", c.budget)) } else { out.to_path_buf() };
+        let out = if several {
+            out.join(format!("budget-{}", c.budget))
+        } else {
+            out.to_path_buf()
+        };
         println!("{}", c.markdown());
         let written: Vec<PathBuf> = c.write(&out)?;
-        println!("written: {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        println!(
+            "written: {}",
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(())
 }
@@ -119,7 +162,11 @@ fn existing_run(store: &Store, config: &SearchConfig) -> Result<Existing> {
     let wanted = config.to_json();
     for exp in state.experiments.values().rev() {
         if exp.started.config_json == wanted {
-            return Ok(if exp.ended.is_some() { Existing::Finished } else { Existing::Unfinished(exp.id) });
+            return Ok(if exp.ended.is_some() {
+                Existing::Finished
+            } else {
+                Existing::Unfinished(exp.id)
+            });
         }
     }
     Ok(Existing::None)

@@ -29,7 +29,9 @@ pub fn run() -> Result<()> {
 /// The flags of a subcommand that the user typed (not defaults), e.g. to refuse ones a
 /// resumed search would otherwise ignore.
 fn given_flags(matches: &ArgMatches, sub: &str) -> Vec<String> {
-    let Some(m) = matches.subcommand_matches(sub) else { return Vec::new() };
+    let Some(m) = matches.subcommand_matches(sub) else {
+        return Vec::new();
+    };
     // Flattened argument groups (`StoreArg`) have ids too; only flags start lowercase.
     m.ids()
         .filter(|id| id.as_str().starts_with(|c: char| c.is_ascii_lowercase()))

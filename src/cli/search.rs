@@ -20,7 +20,11 @@ pub fn run(args: SearchArgs, given: Vec<String>) -> Result<()> {
     };
     let created = !args.store.store.exists();
     let store = Store::open(&args.store.store)?;
-    let options = SearchOptions { show_progress: !args.quiet, print_acks: args.print_acks, announce: !args.quiet };
+    let options = SearchOptions {
+        show_progress: !args.quiet,
+        print_acks: args.print_acks,
+        announce: !args.quiet,
+    };
     let outcome = match run_search(&store, start, &options) {
         Ok(outcome) => outcome,
         Err(e) => {
@@ -38,10 +42,15 @@ pub fn run(args: SearchArgs, given: Vec<String>) -> Result<()> {
         outcome.experiment,
         outcome.evaluations,
         outcome.seconds,
-        outcome.summary_hash.get(..12).unwrap_or(&outcome.summary_hash)
+        outcome
+            .summary_hash
+            .get(..12)
+            .unwrap_or(&outcome.summary_hash)
     );
     if let Some((index, arch, reward, accuracy)) = &outcome.best {
-        let described = Space::builtin(&outcome.space).map(|s| s.describe(arch)).unwrap_or_default();
+        let described = Space::builtin(&outcome.space)
+            .map(|s| s.describe(arch))
+            .unwrap_or_default();
         println!(
             "best #{index}: reward {reward:.4}, accuracy {:.2}%, arch {arch}\n  {described}",
             accuracy * 100.0
@@ -63,7 +72,10 @@ fn reject_with_resume(given: &[String]) -> Result<()> {
 
 fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
     Space::builtin(&args.space).with_context(|| format!("--space {}", args.space))?;
-    let task_name = args.task_name.clone().unwrap_or_else(|| default_task_name(&args.task));
+    let task_name = args
+        .task_name
+        .clone()
+        .unwrap_or_else(|| default_task_name(&args.task));
     let mut config = SearchConfig::new(&args.task, &task_name, &args.space, args.seed, args.budget);
     config.batch_size = args.batch;
     if let Some(workers) = args.workers {
@@ -89,10 +101,14 @@ fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
     }
     config.data.max_train = args.max_train.or(config.data.max_train);
     config.data.max_val = args.max_val.or(config.data.max_val);
-    config.set_strategy(&args.algo).map_err(|e| anyhow::anyhow!("--algo: {e}"))?;
+    config
+        .set_strategy(&args.algo)
+        .map_err(|e| anyhow::anyhow!("--algo: {e}"))?;
     let modules: Vec<&str> = args.modules.iter().map(String::as_str).collect();
     let strategy = config.strategy.clone();
-    config.set_modules(&strategy, &modules).map_err(|e| anyhow::anyhow!("--modules: {e}"))?;
+    config
+        .set_modules(&strategy, &modules)
+        .map_err(|e| anyhow::anyhow!("--modules: {e}"))?;
     config.table = table_options(&args.table);
     if let Some(cap) = args.max_proposals {
         config.max_proposals = cap;
@@ -102,7 +118,10 @@ fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
 
 /// Column flags of a `table:` task.
 pub fn table_options(args: &TableArgs) -> TableOptions {
-    TableOptions { accuracy_column: args.accuracy_column.clone(), cost_column: args.cost_column.clone() }
+    TableOptions {
+        accuracy_column: args.accuracy_column.clone(),
+        cost_column: args.cost_column.clone(),
+    }
 }
 
 /// `idx:../data/mnist` registers as `mnist`; `digits` as itself.
@@ -115,4 +134,3 @@ pub fn default_task_name(spec: &str) -> String {
         None => spec.to_string(),
     }
 }
-

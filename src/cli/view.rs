@@ -4,7 +4,8 @@ use anyhow::{bail, Result};
 
 use fnas::replay::{fold_store, verify_store, ExperimentState, Experiments};
 use fnas::report::{
-    event_line, experiment_header, out_of_sample, quality_over_time, top_rows, transfer_quality, CriticQuality,
+    event_line, experiment_header, out_of_sample, quality_over_time, top_rows, transfer_quality,
+    CriticQuality,
 };
 use fnas::space::Space;
 use fnas::store::{codec, Event, Store};
@@ -15,12 +16,19 @@ use super::args::{CriticArgs, CriticCommand, LogArgs, ReplayArgs, TopArgs};
 /// single kind (`reward`, `sampled`, `policy`, `critic`, `started`, `ended`, `task`).
 fn kind_filter(kind: &str) -> Result<&'static str> {
     let names = codec::KINDS.iter().map(|k| k.name);
-    let matches: Vec<&'static str> = names.clone().filter(|n| *n == kind || n.split('_').any(|w| w == kind)).collect();
+    let matches: Vec<&'static str> = names
+        .clone()
+        .filter(|n| *n == kind || n.split('_').any(|w| w == kind))
+        .collect();
     match matches.as_slice() {
         [one] => Ok(one),
         _ => bail!(
             "--kind {kind}: {} event kind (expected one of {})",
-            if matches.is_empty() { "unknown" } else { "ambiguous" },
+            if matches.is_empty() {
+                "unknown"
+            } else {
+                "ambiguous"
+            },
             names.collect::<Vec<_>>().join(", ")
         ),
     }
@@ -31,7 +39,10 @@ pub fn log(args: LogArgs) -> Result<()> {
     let store = Store::open_existing(&args.store.store)?;
     if let Some(id) = args.experiment {
         if !matches!(store.get(id)?, Some(Event::ExperimentStarted(_))) {
-            bail!("--experiment {id}: no experiment {id} in store {} (see `fnas top`)", args.store.store.display());
+            bail!(
+                "--experiment {id}: no experiment {id} in store {} (see `fnas top`)",
+                args.store.store.display()
+            );
         }
     }
     let mut lines: Vec<(u64, Event)> = Vec::new();
@@ -52,7 +63,10 @@ pub fn log(args: LogArgs) -> Result<()> {
     }
     for (seq, event) in lines {
         if args.json {
-            println!("{}", serde_json::json!({ "seq": seq, "kind": event.kind_name(), "event": event }));
+            println!(
+                "{}",
+                serde_json::json!({ "seq": seq, "kind": event.kind_name(), "event": event })
+            );
         } else {
             println!("{}", event_line(seq, &event));
         }
@@ -72,7 +86,10 @@ pub fn top(args: TopArgs) -> Result<()> {
     let state = fold_store(&store)?;
     let exps = chosen(&state, args.experiment)?;
     if exps.is_empty() {
-        bail!("store {} holds no experiments yet", args.store.store.display());
+        bail!(
+            "store {} holds no experiments yet",
+            args.store.store.display()
+        );
     }
     for exp in exps {
         let space = Space::builtin(&exp.started.space).ok();
@@ -84,7 +101,10 @@ pub fn top(args: TopArgs) -> Result<()> {
             continue;
         }
         println!("{}", experiment_header(exp));
-        println!("{:>4} {:>6} {:>8} {:>8} {:>8} {:>7}  arch", "rank", "index", "reward", "acc%", "MACs(M)", "params");
+        println!(
+            "{:>4} {:>6} {:>8} {:>8} {:>8} {:>7}  arch",
+            "rank", "index", "reward", "acc%", "MACs(M)", "params"
+        );
         for (rank, row) in rows.iter().enumerate() {
             println!(
                 "{:>4} {:>6} {:>8.4} {:>8.2} {:>8.1} {:>7}  {}{}",
@@ -93,9 +113,16 @@ pub fn top(args: TopArgs) -> Result<()> {
                 row.reward,
                 row.accuracy * 100.0,
                 row.macs as f64 / 1e6,
-                if row.params == 0 { "-".to_string() } else { format!("{:.2}M", row.params as f64 / 1e6) },
+                if row.params == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{:.2}M", row.params as f64 / 1e6)
+                },
                 row.arch,
-                row.failure.as_ref().map(|f| format!("  [{f}]")).unwrap_or_default()
+                row.failure
+                    .as_ref()
+                    .map(|f| format!("  [{f}]"))
+                    .unwrap_or_default()
             );
             if !row.description.is_empty() {
                 println!("{:>40}{}", "", row.description);
@@ -147,7 +174,10 @@ pub fn critic(args: CriticArgs) -> Result<()> {
     let state = fold_store(&store)?;
     let exp = state.get(args.experiment)?;
     if exp.critics.is_empty() {
-        bail!("--experiment {}: this experiment has no critic (search with --modules uac)", args.experiment);
+        bail!(
+            "--experiment {}: this experiment has no critic (search with --modules uac)",
+            args.experiment
+        );
     }
     let overall = CriticQuality::of(&out_of_sample(exp));
     let over_time = quality_over_time(exp, args.window);
@@ -155,26 +185,49 @@ pub fn critic(args: CriticArgs) -> Result<()> {
         Some(id) => {
             let target = state.get(id)?;
             if target.started.space_hash != exp.started.space_hash {
-                bail!("--on {id}: experiment {id} searched another space than experiment {}", exp.id);
+                bail!(
+                    "--on {id}: experiment {id} searched another space than experiment {}",
+                    exp.id
+                );
             }
-            Some(transfer_quality(store.blobs(), exp, target, &Space::builtin(&exp.started.space)?)?)
+            Some(transfer_quality(
+                store.blobs(),
+                exp,
+                target,
+                &Space::builtin(&exp.started.space)?,
+            )?)
         }
         None => None,
     };
     if args.json {
-        println!("{}", serde_json::json!({ "out_of_sample": overall, "over_time": over_time, "on": transfer }));
+        println!(
+            "{}",
+            serde_json::json!({ "out_of_sample": overall, "over_time": over_time, "on": transfer })
+        );
         return Ok(());
     }
     let line = |q: &CriticQuality| {
-        format!("n={:<5} spearman={:>6.3}  mean|V-R|={:.4}  |V-R|<=U {:>5.1}%", q.samples, q.spearman, q.mean_abs_error, q.coverage * 100.0)
+        format!(
+            "n={:<5} spearman={:>6.3}  mean|V-R|={:.4}  |V-R|<=U {:>5.1}%",
+            q.samples,
+            q.spearman,
+            q.mean_abs_error,
+            q.coverage * 100.0
+        )
     };
     println!("{}", experiment_header(exp));
-    println!("out of sample (estimate recorded before evaluation): {}", line(&overall));
+    println!(
+        "out of sample (estimate recorded before evaluation): {}",
+        line(&overall)
+    );
     for (i, q) in over_time.iter().enumerate() {
         println!("  window {:>3}: {}", i + 1, line(q));
     }
     if let (Some(q), Some(id)) = (transfer, args.on) {
-        println!("final critic on experiment {id}'s measured samples: {}", line(&q));
+        println!(
+            "final critic on experiment {id}'s measured samples: {}",
+            line(&q)
+        );
     }
     Ok(())
 }

@@ -53,7 +53,10 @@ pub struct SearchConfig {
 pub enum StrategyConfig {
     Mnas,
     Random,
-    Evolution { population: usize, sample_size: usize },
+    Evolution {
+        population: usize,
+        sample_size: usize,
+    },
 }
 
 impl StrategyConfig {
@@ -63,7 +66,10 @@ impl StrategyConfig {
         match name {
             "mnas" => Ok(StrategyConfig::Mnas),
             "rs" | "random" => Ok(StrategyConfig::Random),
-            "re" | "evolution" => Ok(StrategyConfig::Evolution { population: 20, sample_size: 5 }),
+            "re" | "evolution" => Ok(StrategyConfig::Evolution {
+                population: 20,
+                sample_size: 5,
+            }),
             other => {
                 let parsed = other.strip_prefix("re_p").and_then(|rest| {
                     let (p, s) = rest.split_once("_s")?;
@@ -85,7 +91,10 @@ impl StrategyConfig {
         match self {
             StrategyConfig::Mnas => "mnas".into(),
             StrategyConfig::Random => "rs".into(),
-            StrategyConfig::Evolution { population, sample_size } => format!("re_p{population}_s{sample_size}"),
+            StrategyConfig::Evolution {
+                population,
+                sample_size,
+            } => format!("re_p{population}_s{sample_size}"),
         }
     }
 }
@@ -107,7 +116,9 @@ impl SearchConfig {
             seed,
             budget,
             batch_size: 20,
-            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             data: DataOptions::default(),
             proxy: ProxyConfig::default(),
             controller: ControllerConfig::default(),
@@ -134,7 +145,10 @@ impl SearchConfig {
 
     /// Strategy and modules as one name: `mnas`, `mnas+uac`, `rs`, `re_p20_s5`.
     pub fn strategy_name(&self) -> String {
-        std::iter::once(self.strategy.name()).chain(self.modules.iter().cloned()).collect::<Vec<_>>().join("+")
+        std::iter::once(self.strategy.name())
+            .chain(self.modules.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("+")
     }
 
     /// Applies a strategy name with its modules (`mnas+uac`; `fnas` = the controller with
@@ -154,10 +168,17 @@ impl SearchConfig {
 
     /// Enables FNAS modules by name (`uac`, with options such as `uac.ema`; `aeb`), recording the
     /// spec so the strategy's name says exactly what ran.
-    pub fn set_modules(&mut self, strategy: &StrategyConfig, modules: &[&str]) -> Result<(), String> {
+    pub fn set_modules(
+        &mut self,
+        strategy: &StrategyConfig,
+        modules: &[&str],
+    ) -> Result<(), String> {
         for module in modules.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
             if *strategy != StrategyConfig::Mnas {
-                return Err(format!("module {module} needs the mnas strategy, not {}", strategy.name()));
+                return Err(format!(
+                    "module {module} needs the mnas strategy, not {}",
+                    strategy.name()
+                ));
             }
             match module.split('.').next() {
                 Some("uac") => self.uac = Some(UacConfig::parse(module)?),
@@ -165,8 +186,15 @@ impl SearchConfig {
                     // Priorities softmax(r / T) assume rewards on the paper's 0-1 accuracy
                     // scale; table rewards are percentages, so T = 100 keeps the same
                     // sharpness (T = 1 on percentages gave importance weights of 1e8).
-                    let temperature = if self.task.starts_with("table:") { 100.0 } else { 1.0 };
-                    self.aeb = Some(BufferConfig { temperature, ..BufferConfig::default() });
+                    let temperature = if self.task.starts_with("table:") {
+                        100.0
+                    } else {
+                        1.0
+                    };
+                    self.aeb = Some(BufferConfig {
+                        temperature,
+                        ..BufferConfig::default()
+                    });
                 }
                 _ => return Err(format!("unknown module '{module}' (available: uac, aeb)")),
             }

@@ -68,7 +68,10 @@ struct TrainedEvaluator {
 
 impl Evaluator for TrainedEvaluator {
     fn evaluate(&mut self, arch: &Arch, seed: u64) -> Result<Evaluation, PipelineError> {
-        let full = cost(&mnas_net(&self.space, arch, 3, FULL_CLASSES)?, FULL_RESOLUTION);
+        let full = cost(
+            &mnas_net(&self.space, arch, 3, FULL_CLASSES)?,
+            FULL_RESOLUTION,
+        );
         let net = mnas_net(&self.space, arch, self.channels, self.classes)?;
         let outcome = self.trainer.train(&net, &self.proxy, seed)?;
         let reward = match outcome.failure {
@@ -95,7 +98,9 @@ pub struct TableEvaluatorFactory {
 
 impl EvaluatorFactory for TableEvaluatorFactory {
     fn make(&self) -> Result<Box<dyn Evaluator>, PipelineError> {
-        Ok(Box::new(TableEvaluator { table: self.table.clone() }))
+        Ok(Box::new(TableEvaluator {
+            table: self.table.clone(),
+        }))
     }
 }
 
@@ -107,7 +112,11 @@ impl Evaluator for TableEvaluator {
     fn evaluate(&mut self, arch: &Arch, _seed: u64) -> Result<Evaluation, PipelineError> {
         let row = self.table.lookup(arch)?;
         // Cost columns in millions (`flops_M`) are scaled to a count like MACs elsewhere.
-        let scale = if self.table.cost_column().is_some_and(|c| c.ends_with("_M")) { 1e6 } else { 1.0 };
+        let scale = if self.table.cost_column().is_some_and(|c| c.ends_with("_M")) {
+            1e6
+        } else {
+            1.0
+        };
         Ok(Evaluation {
             source: RewardSource::Table,
             accuracy: row.accuracy / 100.0,

@@ -20,8 +20,17 @@ pub struct Journal<'s> {
 }
 
 impl<'s> Journal<'s> {
-    pub fn open(store: &'s Store, state: Experiments, print_acks: bool) -> Result<Self, PipelineError> {
-        Ok(Journal { recorder: store.recorder()?, blobs: store.blobs(), state, print_acks })
+    pub fn open(
+        store: &'s Store,
+        state: Experiments,
+        print_acks: bool,
+    ) -> Result<Self, PipelineError> {
+        Ok(Journal {
+            recorder: store.recorder()?,
+            blobs: store.blobs(),
+            state,
+            print_acks,
+        })
     }
 
     /// Durably appends one event and applies it; returns its sequence number.

@@ -2,6 +2,10 @@
 //! `replay --verify`, which recomputes every update from the log and compares weights.
 
 use crate::agent::{AgentError, Controller, EmaBaseline, PpoSample, UpdateStats};
+use crate::replay::{ExperimentState, Experiments};
+use crate::store::ReplayedSample;
+
+use super::PipelineError;
 
 /// A sample as the learner needs it: what was chosen, how likely it was (under the policy
 /// that proposed it: for a sample replayed from the experience buffer the PPO ratio against
@@ -35,7 +39,8 @@ pub fn policy_step(
         .map(|(i, b)| PpoSample {
             tokens: b.tokens.to_vec(),
             old_log_probs: b.log_probs.to_vec(),
-            advantage: (b.reward - values.and_then(|v| v.get(i).copied()).unwrap_or(reference)) * scale,
+            advantage: (b.reward - values.and_then(|v| v.get(i).copied()).unwrap_or(reference))
+                * scale,
             weight: b.weight,
         })
         .collect();
@@ -53,4 +58,48 @@ pub fn single_threaded<T>(f: impl FnOnce() -> T) -> T {
     let out = f();
     tch::set_num_threads(before);
     out
+}
+
+/// The learner's view of recorded samples, in index order. Shared with `replay --verify`.
+pub fn batch_items<'a>(
+    exp: &'a ExperimentState,
+    indices: &[u64],
+) -> Result<Vec<BatchItem<'a>>, PipelineError> {
+    indices
+        .iter()
+        .map(|i| {
+            let rec = exp.samples.get(i).ok_or_else(|| {
+                PipelineError::Invalid(format!(
+                    "experiment {}: sample {i} missing from the log",
+                    exp.id
+                ))
+            })?;
+            let reward = rec.reward.as_ref().ok_or_else(|| {
+                PipelineError::Invalid(format!("experiment {}: sample {i} has no reward", exp.id))
+            })?;
+            Ok(BatchItem {
+                tokens: &rec.sampled.tokens,
+                log_probs: &rec.sampled.log_probs,
+                reward: reward.reward,
+                weight: 1.0,
+            })
+        })
+        .collect()
+}
+
+/// Old samples a policy update replayed from the experience buffer, with their recorded
+/// importance weights. Shared with `replay --verify`.
+pub fn replayed_items<'a>(
+    state: &'a Experiments,
+    replayed: &[ReplayedSample],
+) -> Result<Vec<BatchItem<'a>>, PipelineError> {
+    replayed
+        .iter()
+        .map(|old| {
+            let exp = state.get(old.experiment)?;
+            let mut item = batch_items(exp, &[old.index])?.remove(0);
+            item.weight = old.weight;
+            Ok(item)
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! The search: threads and channels that propose, evaluate, learn and record.
 
 mod config;
+mod decider;
 mod error;
 mod evaluator;
 mod journal;
@@ -15,12 +16,14 @@ mod workers;
 
 pub use config::{SearchConfig, StrategyConfig, TableOptions};
 pub use error::PipelineError;
-pub use evaluator::{Evaluation, Evaluator, EvaluatorFactory, TableEvaluatorFactory, TrainedEvaluatorFactory};
+pub use evaluator::{
+    Evaluation, Evaluator, EvaluatorFactory, TableEvaluatorFactory, TrainedEvaluatorFactory,
+};
 pub use journal::Journal;
-pub use learner::{policy_step, single_threaded, BatchItem};
+pub use learner::{batch_items, policy_step, replayed_items, single_threaded, BatchItem};
 pub use policy::{Policy, Proposal};
 pub use replay_buffer::{buffer_before, draw_old, old_count};
-pub use search::{batch_items, replayed_items, run_search, SearchOptions, SearchOutcome, Start, Timings};
+pub use search::{run_search, SearchOptions, SearchOutcome, Start, Timings};
 pub use seeds::{sampling_rng, training_seed};
 pub use task::TaskData;
 pub use uac::{out_of_sample_errors, CriticState, UacConfig};

@@ -8,11 +8,11 @@ use crate::space::{Arch, Space};
 use crate::store::{Event, PolicyStats, PolicyUpdated};
 
 use super::journal::Journal;
+use super::learner::{batch_items, replayed_items};
 use super::learner::{policy_step, single_threaded};
 use super::replay_buffer::draw_old;
-use super::search::{batch_items, replayed_items};
-use super::uac::CriticState;
 use super::seeds::sampling_rng;
+use super::uac::CriticState;
 use super::{PipelineError, SearchConfig, StrategyConfig};
 
 /// A proposal: tokens and, for the controller, the per-decision log-probabilities PPO needs.
@@ -23,8 +23,16 @@ pub struct Proposal {
 
 /// The state that proposes architectures and learns from their rewards.
 pub enum Policy {
-    Controller { controller: Controller, baseline: EmaBaseline, version: u64, learned_upto: u64 },
-    Baseline { proposer: Box<dyn Proposer>, observed_upto: u64 },
+    Controller {
+        controller: Controller,
+        baseline: EmaBaseline,
+        version: u64,
+        learned_upto: u64,
+    },
+    Baseline {
+        proposer: Box<dyn Proposer>,
+        observed_upto: u64,
+    },
 }
 
 impl Policy {
@@ -44,8 +52,16 @@ impl Policy {
                     let bytes = journal.blobs().get(&latest.weights)?;
                     let controller = Controller::from_bytes_checked(&bytes, &sizes)?;
                     let learned_upto = learned_upto(exp);
-                    let baseline = EmaBaseline { decay: config.baseline_decay, value: latest.baseline };
-                    return Ok(Policy::Controller { controller, baseline, version: latest.version, learned_upto });
+                    let baseline = EmaBaseline {
+                        decay: config.baseline_decay,
+                        value: latest.baseline,
+                    };
+                    return Ok(Policy::Controller {
+                        controller,
+                        baseline,
+                        version: latest.version,
+                        learned_upto,
+                    });
                 }
                 let controller = Controller::new(&sizes, config.controller.clone(), config.seed)?;
                 let weights = journal.put_blob(&controller.to_bytes())?;
@@ -58,11 +74,25 @@ impl Policy {
                     stats: PolicyStats::default(),
                     replayed: Vec::new(),
                 }))?;
-                let baseline = EmaBaseline { decay: config.baseline_decay, value: None };
-                Ok(Policy::Controller { controller, baseline, version: 0, learned_upto: 0 })
+                let baseline = EmaBaseline {
+                    decay: config.baseline_decay,
+                    value: None,
+                };
+                Ok(Policy::Controller {
+                    controller,
+                    baseline,
+                    version: 0,
+                    learned_upto: 0,
+                })
             }
-            StrategyConfig::Random => Ok(Policy::baseline(Box::new(RandomSearch::new(space)), journal.state.get(experiment)?)),
-            StrategyConfig::Evolution { population, sample_size } => Ok(Policy::baseline(
+            StrategyConfig::Random => Ok(Policy::baseline(
+                Box::new(RandomSearch::new(space)),
+                journal.state.get(experiment)?,
+            )),
+            StrategyConfig::Evolution {
+                population,
+                sample_size,
+            } => Ok(Policy::baseline(
                 Box::new(RegularizedEvolution::new(space, *population, *sample_size)),
                 journal.state.get(experiment)?,
             )),
@@ -70,7 +100,10 @@ impl Policy {
     }
 
     fn baseline(proposer: Box<dyn Proposer>, exp: &ExperimentState) -> Policy {
-        let mut policy = Policy::Baseline { proposer, observed_upto: 0 };
+        let mut policy = Policy::Baseline {
+            proposer,
+            observed_upto: 0,
+        };
         policy.observe_rewarded(exp);
         policy
     }
@@ -89,9 +122,15 @@ impl Policy {
         match self {
             Policy::Controller { controller, .. } => {
                 let s = single_threaded(|| controller.sample(&mut rng));
-                Proposal { tokens: s.tokens, log_probs: s.log_probs }
+                Proposal {
+                    tokens: s.tokens,
+                    log_probs: s.log_probs,
+                }
             }
-            Policy::Baseline { proposer, .. } => Proposal { tokens: proposer.propose(&mut rng).tokens, log_probs: Vec::new() },
+            Policy::Baseline { proposer, .. } => Proposal {
+                tokens: proposer.propose(&mut rng).tokens,
+                log_probs: Vec::new(),
+            },
         }
     }
 
@@ -117,24 +156,45 @@ impl Policy {
         critic: Option<&CriticState>,
     ) -> Result<(), PipelineError> {
         match self {
-            Policy::Controller { controller, baseline, version, learned_upto } => {
+            Policy::Controller {
+                controller,
+                baseline,
+                version,
+                learned_upto,
+            } => {
                 let exp = journal.state.get(experiment)?;
                 let replayed = match (&config.aeb, indices.first()) {
                     (Some(aeb), Some(&start)) => {
-                        let progress = exp.distinct_evaluations() as f64 / config.budget.max(1) as f64;
-                        draw_old(exp, aeb, start, config.batch_size, indices.len(), progress, config.seed, *version + 1)?
+                        let progress =
+                            exp.distinct_evaluations() as f64 / config.budget.max(1) as f64;
+                        draw_old(
+                            exp,
+                            aeb,
+                            start,
+                            config.batch_size,
+                            indices.len(),
+                            progress,
+                            config.seed,
+                            *version + 1,
+                        )?
                     }
                     _ => Vec::new(),
                 };
                 let mut batch = batch_items(exp, indices)?;
                 batch.extend(replayed_items(&journal.state, &replayed)?);
-                let values = match (critic, config.uac.as_ref().is_some_and(|u| u.critic_baseline)) {
-                    (Some(c), true) => c.values(space, &batch.iter().map(|b| b.tokens).collect::<Vec<_>>())?,
+                let values = match (
+                    critic,
+                    config.uac.as_ref().is_some_and(|u| u.critic_baseline),
+                ) {
+                    (Some(c), true) => {
+                        c.values(space, &batch.iter().map(|b| b.tokens).collect::<Vec<_>>())?
+                    }
                     _ => None,
                 };
                 let stats = policy_step(controller, baseline, &batch, values.as_deref())?;
                 let new = &batch[..indices.len()];
-                let mean_reward = new.iter().map(|b| b.reward).sum::<f64>() / new.len().max(1) as f64;
+                let mean_reward =
+                    new.iter().map(|b| b.reward).sum::<f64>() / new.len().max(1) as f64;
                 let weights = journal.put_blob(&controller.to_bytes())?;
                 *version += 1;
                 journal.append(Event::PolicyUpdated(PolicyUpdated {
@@ -163,7 +223,11 @@ impl Policy {
     /// A baseline observes every rewarded sample it has not seen, in index order, up to the
     /// first sample still waiting for its reward: the same order live and after a resume.
     fn observe_rewarded(&mut self, exp: &ExperimentState) {
-        if let Policy::Baseline { proposer, observed_upto } = self {
+        if let Policy::Baseline {
+            proposer,
+            observed_upto,
+        } = self
+        {
             for rec in exp.samples.range(*observed_upto..).map(|(_, r)| r) {
                 let Some(reward) = &rec.reward else { break };
                 proposer.observe(&Arch::new(rec.sampled.tokens.clone()), reward.reward);

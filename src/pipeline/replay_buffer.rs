@@ -14,10 +14,19 @@ use crate::store::{ReplayedSample, RewardSource};
 use super::PipelineError;
 
 /// The buffer as it stood before the batch starting at `batch_start`.
-pub fn buffer_before(exp: &ExperimentState, config: &BufferConfig, batch_start: u64) -> Result<ExperienceBuffer, PipelineError> {
-    let mut buffer = ExperienceBuffer::new(config.clone()).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+pub fn buffer_before(
+    exp: &ExperimentState,
+    config: &BufferConfig,
+    batch_start: u64,
+) -> Result<ExperienceBuffer, PipelineError> {
+    let mut buffer =
+        ExperienceBuffer::new(config.clone()).map_err(|e| PipelineError::Invalid(e.to_string()))?;
     for rec in exp.samples.range(..batch_start).map(|(_, r)| r) {
-        let Some(r) = rec.reward.as_ref().filter(|r| r.source != RewardSource::Critic && r.failure.is_none()) else {
+        let Some(r) = rec
+            .reward
+            .as_ref()
+            .filter(|r| r.source != RewardSource::Critic && r.failure.is_none())
+        else {
             continue;
         };
         // Baseline strategies record no log-probs; nothing to replay from them.
@@ -39,7 +48,12 @@ pub fn buffer_before(exp: &ExperimentState, config: &BufferConfig, batch_start: 
 
 /// How many old samples the batch starting at `batch_start` will replay: half the batch at
 /// most (the quota), no more than the buffer holds.
-pub fn old_count(exp: &ExperimentState, config: &BufferConfig, batch_start: u64, batch_size: usize) -> Result<usize, PipelineError> {
+pub fn old_count(
+    exp: &ExperimentState,
+    config: &BufferConfig,
+    batch_start: u64,
+    batch_size: usize,
+) -> Result<usize, PipelineError> {
     let buffer = buffer_before(exp, config, batch_start)?;
     Ok(buffer.old_quota(batch_size).min(buffer.len()))
 }
@@ -64,6 +78,10 @@ pub fn draw_old(
     Ok(buffer
         .draw(k, buffer.beta(progress), &mut rng)
         .into_iter()
-        .map(|(e, weight)| ReplayedSample { experiment: e.experiment, index: e.index, weight })
+        .map(|(e, weight)| ReplayedSample {
+            experiment: e.experiment,
+            index: e.index,
+            weight,
+        })
         .collect())
 }

@@ -10,18 +10,18 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::critic::{BatchFill, Decision};
 use crate::replay::{fold_store, ExperimentState, Experiments};
 use crate::space::{Arch, Space};
 use crate::store::{
-    ArchSampled, CriticEstimate, EndReason, Event, ReplayedSample, ExperimentEnded, ExperimentStarted, RewardObserved, RewardSource, Store,
+    CriticEstimate, EndReason, Event, ExperimentEnded, ExperimentStarted, RewardObserved,
+    RewardSource, Store,
 };
 
+use super::decider::propose_batch;
 use super::journal::Journal;
-use super::learner::BatchItem;
-use super::policy::{Policy, Proposal};
-use super::seeds::training_seed;
+use super::policy::Policy;
 use super::replay_buffer::old_count;
+use super::seeds::training_seed;
 use super::task::TaskData;
 use super::uac::CriticState;
 use super::workers::{run_worker, Done, Job};
@@ -31,7 +31,9 @@ use super::{PipelineError, SearchConfig};
 pub enum Start {
     New(SearchConfig),
     /// Continue experiment `id` from its log.
-    Resume { experiment: u64 },
+    Resume {
+        experiment: u64,
+    },
 }
 
 /// Presentation switches that do not change results.
@@ -74,7 +76,11 @@ pub struct SearchOutcome {
 
 /// Runs (or resumes) a search to its budget. Everything that can fail on user input (task,
 /// space, config) is checked before the first event is appended.
-pub fn run_search(store: &Store, start: Start, opts: &SearchOptions) -> Result<SearchOutcome, PipelineError> {
+pub fn run_search(
+    store: &Store,
+    start: Start,
+    opts: &SearchOptions,
+) -> Result<SearchOutcome, PipelineError> {
     let began = Instant::now();
     let state = fold_store(store)?;
     let (config, resume_id) = match start {
@@ -111,7 +117,11 @@ pub fn run_search(store: &Store, start: Start, opts: &SearchOptions) -> Result<S
     }
     let mut policy = Policy::restore(&mut journal, experiment, &config, &space)?;
     let mut critic = match config.uac {
-        Some(_) => Some(CriticState::restore(&journal, journal.state.get(experiment)?, &space)?),
+        Some(_) => Some(CriticState::restore(
+            &journal,
+            journal.state.get(experiment)?,
+            &space,
+        )?),
         None => None,
     };
 
@@ -134,7 +144,11 @@ pub fn run_search(store: &Store, start: Start, opts: &SearchOptions) -> Result<S
             let exp = journal.state.get(experiment)?;
             progress.set_position(exp.distinct_evaluations());
             update_message(&progress, exp);
-            let mut batch: Vec<u64> = exp.samples.range(policy.learned_upto()..).map(|(i, _)| *i).collect();
+            let mut batch: Vec<u64> = exp
+                .samples
+                .range(policy.learned_upto()..)
+                .map(|(i, _)| *i)
+                .collect();
             if batch.is_empty() {
                 let remaining = config.budget.saturating_sub(exp.distinct_evaluations());
                 let next = exp.next_index();
@@ -149,16 +163,48 @@ pub fn run_search(store: &Store, start: Start, opts: &SearchOptions) -> Result<S
                 let new = (config.batch_size as u64).saturating_sub(old).max(1);
                 let size = remaining.min(new).min(config.max_proposals - next);
                 let t = Instant::now();
-                let events = propose_batch(&journal.state, experiment, &config, &space, &mut policy, critic.as_ref(), size)?;
+                let events = propose_batch(
+                    &journal.state,
+                    experiment,
+                    &config,
+                    &space,
+                    &mut policy,
+                    critic.as_ref(),
+                    size,
+                )?;
                 timings.propose += t.elapsed();
                 let t = Instant::now();
                 journal.append_all(events)?;
-                batch = journal.state.get(experiment)?.samples.range(next..).map(|(i, _)| *i).collect();
+                batch = journal
+                    .state
+                    .get(experiment)?
+                    .samples
+                    .range(next..)
+                    .map(|(i, _)| *i)
+                    .collect();
                 timings.record += t.elapsed();
             }
-            evaluate_batch(&mut journal, experiment, &batch, &config, &space, critic.as_ref(), &job_tx, &done_rx, &progress, &mut timings)?;
+            evaluate_batch(
+                &mut journal,
+                experiment,
+                &batch,
+                &config,
+                &space,
+                critic.as_ref(),
+                &job_tx,
+                &done_rx,
+                &progress,
+                &mut timings,
+            )?;
             let t = Instant::now();
-            policy.learn(&mut journal, experiment, &batch, &config, &space, critic.as_ref())?;
+            policy.learn(
+                &mut journal,
+                experiment,
+                &batch,
+                &config,
+                &space,
+                critic.as_ref(),
+            )?;
             if let (Some(c), Some(uac)) = (critic.as_mut(), config.uac.as_ref()) {
                 c.refit(&mut journal, experiment, uac, config.seed, &space)?;
             }
@@ -207,7 +253,9 @@ pub fn run_search(store: &Store, start: Start, opts: &SearchOptions) -> Result<S
         space: config.space.clone(),
         evaluations: exp.distinct_evaluations(),
         proposals: exp.next_index(),
-        best: exp.best().map(|(s, r)| (s.index, Arch::new(s.tokens.clone()), r.reward, r.accuracy)),
+        best: exp
+            .best()
+            .map(|(s, r)| (s.index, Arch::new(s.tokens.clone()), r.reward, r.accuracy)),
         summary_hash,
         seconds: began.elapsed().as_secs_f64(),
         timings,
@@ -221,8 +269,11 @@ fn resumable_config(state: &Experiments, experiment: u64) -> Result<SearchConfig
             "experiment {experiment} already finished; start a new search instead of --resume"
         )));
     }
-    SearchConfig::from_json(&exp.started.config_json)
-        .map_err(|e| PipelineError::Invalid(format!("experiment {experiment}: recorded config unreadable: {e}")))
+    SearchConfig::from_json(&exp.started.config_json).map_err(|e| {
+        PipelineError::Invalid(format!(
+            "experiment {experiment}: recorded config unreadable: {e}"
+        ))
+    })
 }
 
 fn validate(config: &SearchConfig) -> Result<(), PipelineError> {
@@ -242,7 +293,13 @@ fn validate(config: &SearchConfig) -> Result<(), PipelineError> {
     if let Ok(space) = Space::builtin(&config.space) {
         let size: f64 = space.decision_sizes().iter().map(|&n| n as f64).product();
         if config.budget as f64 > size {
-            return bad("budget", &format!("{} exceeds the {size} distinct architectures of space '{}'", config.budget, config.space));
+            return bad(
+                "budget",
+                &format!(
+                    "{} exceeds the {size} distinct architectures of space '{}'",
+                    config.budget, config.space
+                ),
+            );
         }
     }
     if !(0.0..1.0).contains(&config.baseline_decay) {
@@ -327,15 +384,20 @@ fn evaluate_batch(
     // The job channel is unbounded: a batch is small, and queueing it whole means the
     // sender never waits on workers that are themselves waiting to report.
     for job in pending {
-        jobs.send(job).map_err(|_| PipelineError::Worker("all worker threads stopped".into()))?;
+        jobs.send(job)
+            .map_err(|_| PipelineError::Worker("all worker threads stopped".into()))?;
     }
     for _ in 0..outstanding {
         let t = Instant::now();
-        let finished = done.recv().map_err(|_| PipelineError::Worker("all worker threads stopped".into()))?;
+        let finished = done
+            .recv()
+            .map_err(|_| PipelineError::Worker("all worker threads stopped".into()))?;
         timings.evaluate += t.elapsed();
         let t = Instant::now();
         let estimate = estimates.remove(&finished.index);
-        journal.append(Event::RewardObserved(reward_event(experiment, finished, estimate)))?;
+        journal.append(Event::RewardObserved(reward_event(
+            experiment, finished, estimate,
+        )))?;
         timings.record += t.elapsed();
         let exp = journal.state.get(experiment)?;
         progress.set_position(exp.distinct_evaluations());
@@ -373,40 +435,12 @@ fn reward_event(experiment: u64, finished: Done, critic: Option<CriticEstimate>)
     }
 }
 
-/// The learner's view of recorded samples, in index order. Shared with `replay --verify`.
-pub fn batch_items<'a>(exp: &'a ExperimentState, indices: &[u64]) -> Result<Vec<BatchItem<'a>>, PipelineError> {
-    indices
-        .iter()
-        .map(|i| {
-            let rec = exp.samples.get(i).ok_or_else(|| {
-                PipelineError::Invalid(format!("experiment {}: sample {i} missing from the log", exp.id))
-            })?;
-            let reward = rec.reward.as_ref().ok_or_else(|| {
-                PipelineError::Invalid(format!("experiment {}: sample {i} has no reward", exp.id))
-            })?;
-            Ok(BatchItem { tokens: &rec.sampled.tokens, log_probs: &rec.sampled.log_probs, reward: reward.reward, weight: 1.0 })
-        })
-        .collect()
-}
-
-/// Old samples a policy update replayed from the experience buffer, with their recorded
-/// importance weights. Shared with `replay --verify`.
-pub fn replayed_items<'a>(state: &'a Experiments, replayed: &[ReplayedSample]) -> Result<Vec<BatchItem<'a>>, PipelineError> {
-    replayed
-        .iter()
-        .map(|old| {
-            let exp = state.get(old.experiment)?;
-            let mut item = batch_items(exp, &[old.index])?.remove(0);
-            item.weight = old.weight;
-            Ok(item)
-        })
-        .collect()
-}
-
 /// One trainer per core; libtorch's intra-op threads then split what is left, never more
 /// threads than cores (stack.md: 2 single-threaded trainers beat one 2-threaded trainer).
 fn configure_threads(workers: usize) {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     tch::set_num_threads((cores / workers.max(1)).max(1) as i32);
 }
 
@@ -415,126 +449,21 @@ fn progress_bar(show: bool, budget: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(budget), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }
 
 fn update_message(progress: &ProgressBar, exp: &ExperimentState) {
     if let Some((s, r)) = exp.best() {
-        progress.set_message(format!("best reward {:.4} (acc {:.2}%, #{})", r.reward, r.accuracy * 100.0, s.index));
-    }
-}
-
-/// Proposes the next batch: `size` positions, each an architecture to evaluate, one already
-/// evaluated (free), or, with UAC, a confident one whose reward is the critic's V. The
-/// critic's `BatchFill` keeps fakes to half the batch; past that a confident proposal is
-/// dropped and the position redrawn (at most `max_resamples` times per batch, then it is
-/// evaluated). With selection (`uac.selNN`), each position is the critic's pick instead.
-/// Returns the events to append as one group: the batch is recorded whole or not at all.
-fn propose_batch(
-    state: &Experiments,
-    experiment: u64,
-    config: &SearchConfig,
-    space: &Space,
-    policy: &mut Policy,
-    critic: Option<&CriticState>,
-    size: u64,
-) -> Result<Vec<Event>, PipelineError> {
-    let exp = state.get(experiment)?;
-    let next = exp.next_index();
-    let uac = config.uac.as_ref();
-    let select = uac.map_or(0, |u| u.select);
-    let mut fill = BatchFill::new(size as usize, uac.map_or(0, |u| u.max_resamples));
-    let mut events = Vec::new();
-    let mut in_batch = HashSet::new();
-    for index in next..next + size {
-        if let Some(c) = critic.filter(|c| select > 0 && c.critic.is_some()) {
-            let p = select_candidate(exp, space, policy, c, config.seed, index, select, &in_batch)?;
-            in_batch.insert(p.tokens.clone());
-            events.push(Event::ArchSampled(ArchSampled {
-                experiment,
-                index,
-                tokens: p.tokens,
-                log_probs: p.log_probs,
-                policy_version: policy.version(),
-            }));
-            continue;
-        }
-        let mut attempt = 0;
-        loop {
-            let p = policy.propose(config.seed, index, attempt);
-            // An architecture evaluated before is free and exact: never faked.
-            let estimate = match critic {
-                Some(c) if !exp.evaluated.contains_key(&p.tokens) => c.estimate(space, &p.tokens)?,
-                _ => None,
-            };
-            let (uncertainty, sigma) = match (critic, &estimate) {
-                (Some(c), Some(e)) => (e.uncertainty, c.sigma),
-                _ => (f64::INFINITY, 0.0),
-            };
-            let decision = fill.offer(uncertainty, sigma);
-            if decision == Decision::Resample {
-                attempt += 1;
-                continue;
-            }
-            events.push(Event::ArchSampled(ArchSampled {
-                experiment,
-                index,
-                tokens: p.tokens,
-                log_probs: p.log_probs,
-                policy_version: policy.version(),
-            }));
-            if let (Decision::Fake, Some(e)) = (decision, estimate) {
-                events.push(Event::RewardObserved(RewardObserved {
-                    experiment,
-                    index,
-                    source: RewardSource::Critic,
-                    accuracy: 0.0,
-                    macs: 0,
-                    params: 0,
-                    reward: e.value,
-                    train_seconds: 0.0,
-                    failure: None,
-                    critic: Some(e),
-                }));
-            }
-            break;
-        }
-    }
-    Ok(events)
-}
-
-/// Of `candidates` policy draws for position `index`, the unevaluated one (not already in the
-/// batch) with the highest V + U; the first draw when every candidate is known.
-#[allow(clippy::too_many_arguments)]
-fn select_candidate(
-    exp: &ExperimentState,
-    space: &Space,
-    policy: &mut Policy,
-    critic: &CriticState,
-    seed: u64,
-    index: u64,
-    candidates: usize,
-    in_batch: &HashSet<Vec<u8>>,
-) -> Result<Proposal, PipelineError> {
-    let mut best: Option<(f64, Proposal)> = None;
-    let mut first = None;
-    for attempt in 0..candidates as u64 {
-        let p = policy.propose(seed, index, attempt);
-        if exp.evaluated.contains_key(&p.tokens) || in_batch.contains(&p.tokens) {
-            first.get_or_insert(p);
-            continue;
-        }
-        let Some(e) = critic.estimate(space, &p.tokens)? else { return Ok(p) };
-        let score = e.value + e.uncertainty;
-        if best.as_ref().is_none_or(|(s, _)| score > *s) {
-            best = Some((score, p));
-        }
-    }
-    match (best, first) {
-        (Some((_, p)), _) | (None, Some(p)) => Ok(p),
-        (None, None) => Ok(policy.propose(seed, index, 0)),
+        progress.set_message(format!(
+            "best reward {:.4} (acc {:.2}%, #{})",
+            r.reward,
+            r.accuracy * 100.0,
+            s.index
+        ));
     }
 }

@@ -24,7 +24,11 @@ fn derive(seed: u64, stream: u64, index: u64) -> u64 {
 /// when a proposal for that position was dropped (UAC's fake quota was full) and redrawn.
 pub fn sampling_rng(seed: u64, index: u64, attempt: u64) -> ChaCha8Rng {
     let base = derive(seed, SAMPLING, index);
-    ChaCha8Rng::seed_from_u64(if attempt == 0 { base } else { mix(base ^ mix(attempt)) })
+    ChaCha8Rng::seed_from_u64(if attempt == 0 {
+        base
+    } else {
+        mix(base ^ mix(attempt))
+    })
 }
 
 /// The seed of sample `index`'s network initialisation and mini-batch order.

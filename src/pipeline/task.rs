@@ -16,14 +16,22 @@ use super::{PipelineError, SearchConfig};
 /// The data behind a task.
 pub enum TaskData {
     Images(Arc<Dataset>),
-    Table { table: Arc<BenchTable>, fingerprint: String },
+    Table {
+        table: Arc<BenchTable>,
+        fingerprint: String,
+    },
 }
 
 impl TaskData {
     /// Loads `config.task`: `table:FILE.csv` or an image task (`digits`, `idx:DIR`, `cifar:DIR`).
     pub fn load(config: &SearchConfig, space: &Space) -> Result<TaskData, PipelineError> {
         if let Some(path) = config.task.strip_prefix("table:") {
-            let table = BenchTable::load(path, space, config.table.accuracy_column.as_deref(), config.table.cost_column.as_deref())?;
+            let table = BenchTable::load(
+                path,
+                space,
+                config.table.accuracy_column.as_deref(),
+                config.table.cost_column.as_deref(),
+            )?;
             let expected: f64 = space.decision_sizes().iter().map(|&n| n as f64).product();
             if (table.len() as f64) < expected {
                 return Err(PipelineError::Invalid(format!(
@@ -32,13 +40,17 @@ impl TaskData {
                     space.name()
                 )));
             }
-            let bytes = std::fs::read(path).map_err(|e| PipelineError::Invalid(format!("{path}: {e}")))?;
+            let bytes =
+                std::fs::read(path).map_err(|e| PipelineError::Invalid(format!("{path}: {e}")))?;
             let mut h = Sha256::new();
             h.update(&bytes);
             h.update(table.accuracy_column().as_bytes());
             h.update([0]);
             h.update(table.cost_column().unwrap_or("").as_bytes());
-            return Ok(TaskData::Table { table: Arc::new(table), fingerprint: hex::encode(h.finalize()) });
+            return Ok(TaskData::Table {
+                table: Arc::new(table),
+                fingerprint: hex::encode(h.finalize()),
+            });
         }
         // Image tasks train networks decoded from the MnasNet space: refuse other spaces now.
         if mnas_net(space, &Arch::new(vec![0; space.num_decisions()]), 1, 10).is_err() {
@@ -47,7 +59,10 @@ impl TaskData {
                 space.name()
             )));
         }
-        Ok(TaskData::Images(Arc::new(load_task(&config.task, &config.data)?)))
+        Ok(TaskData::Images(Arc::new(load_task(
+            &config.task,
+            &config.data,
+        )?)))
     }
 
     pub fn fingerprint(&self) -> &str {
@@ -61,7 +76,10 @@ impl TaskData {
     pub fn registration(&self, name: &str) -> TaskRegistered {
         let (input_shape, classes, train, val) = match self {
             TaskData::Images(d) => (
-                [d.channels, d.height, d.width].iter().map(|&x| x as u32).collect(),
+                [d.channels, d.height, d.width]
+                    .iter()
+                    .map(|&x| x as u32)
+                    .collect(),
                 d.classes as u32,
                 d.train.labels.len() as u64,
                 d.val.labels.len() as u64,
@@ -87,7 +105,9 @@ impl TaskData {
                 proxy: config.proxy.clone(),
                 objective: config.objective,
             }),
-            TaskData::Table { table, .. } => Box::new(TableEvaluatorFactory { table: table.clone() }),
+            TaskData::Table { table, .. } => Box::new(TableEvaluatorFactory {
+                table: table.clone(),
+            }),
         }
     }
 }

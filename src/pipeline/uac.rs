@@ -69,13 +69,19 @@ impl UacConfig {
                 "unified" => config.unified = true,
                 // Selection spends the critic on choosing, not on faking rewards.
                 sel if sel.starts_with("sel") => {
-                    config.select = sel[3..].parse().map_err(|_| format!("module option '{sel}': expected selNN, e.g. sel64"))?;
+                    config.select = sel[3..].parse().map_err(|_| {
+                        format!("module option '{sel}': expected selNN, e.g. sel64")
+                    })?;
                     config.critic_baseline = false;
                 }
                 w if w.starts_with('w') => {
-                    let window: usize = w[1..].parse().map_err(|_| format!("module option '{w}': expected wNN, e.g. w20"))?;
+                    let window: usize = w[1..]
+                        .parse()
+                        .map_err(|_| format!("module option '{w}': expected wNN, e.g. w20"))?;
                     if window == 0 {
-                        return Err(format!("module option '{w}': the window needs at least 1 error"));
+                        return Err(format!(
+                            "module option '{w}': the window needs at least 1 error"
+                        ));
                     }
                     let q = match config.sigma {
                         SigmaPolicy::Quantile { q, .. } => q,
@@ -84,7 +90,9 @@ impl UacConfig {
                     config.sigma = SigmaPolicy::Quantile { q, window };
                 }
                 q if q.starts_with('q') => {
-                    let pct: f64 = q[1..].parse().map_err(|_| format!("module option '{q}': expected qNN, e.g. q25"))?;
+                    let pct: f64 = q[1..]
+                        .parse()
+                        .map_err(|_| format!("module option '{q}': expected qNN, e.g. q25"))?;
                     if !(0.0..=100.0).contains(&pct) {
                         return Err(format!("module option '{q}': quantile must be 0-100"));
                     }
@@ -92,9 +100,16 @@ impl UacConfig {
                         SigmaPolicy::Quantile { window, .. } => window,
                         SigmaPolicy::Fixed(_) => 40,
                     };
-                    config.sigma = SigmaPolicy::Quantile { q: pct / 100.0, window };
+                    config.sigma = SigmaPolicy::Quantile {
+                        q: pct / 100.0,
+                        window,
+                    };
                 }
-                other => return Err(format!("module option '{other}' of uac is unknown (ema, unified, qNN, wNN, selNN)")),
+                other => {
+                    return Err(format!(
+                        "module option '{other}' of uac is unknown (ema, unified, qNN, wNN, selNN)"
+                    ))
+                }
             }
         }
         Ok(config)
@@ -110,23 +125,50 @@ pub struct CriticState {
 
 impl CriticState {
     /// The latest recorded critic of `experiment`, or none before the first refit.
-    pub fn restore(journal: &Journal<'_>, exp: &ExperimentState, space: &Space) -> Result<CriticState, PipelineError> {
+    pub fn restore(
+        journal: &Journal<'_>,
+        exp: &ExperimentState,
+        space: &Space,
+    ) -> Result<CriticState, PipelineError> {
         match exp.latest_critic() {
             Some(c) => {
                 let bytes = journal.blobs().get(&c.weights)?;
-                let critic = Critic::from_bytes_checked(&bytes, space.one_hot(&Arch::new(vec![0; space.num_decisions()])).len())?;
-                Ok(CriticState { critic: Some(critic), version: c.version, sigma: c.sigma })
+                let critic = Critic::from_bytes_checked(
+                    &bytes,
+                    space
+                        .one_hot(&Arch::new(vec![0; space.num_decisions()]))
+                        .len(),
+                )?;
+                Ok(CriticState {
+                    critic: Some(critic),
+                    version: c.version,
+                    sigma: c.sigma,
+                })
             }
-            None => Ok(CriticState { critic: None, version: 0, sigma: 0.0 }),
+            None => Ok(CriticState {
+                critic: None,
+                version: 0,
+                sigma: 0.0,
+            }),
         }
     }
 
     /// V and U of an architecture, when a critic exists.
-    pub fn estimate(&self, space: &Space, tokens: &[u8]) -> Result<Option<CriticEstimate>, PipelineError> {
-        let Some(critic) = &self.critic else { return Ok(None) };
+    pub fn estimate(
+        &self,
+        space: &Space,
+        tokens: &[u8],
+    ) -> Result<Option<CriticEstimate>, PipelineError> {
+        let Some(critic) = &self.critic else {
+            return Ok(None);
+        };
         let input = space.one_hot(&Arch::new(tokens.to_vec()));
         let out = single_threaded(|| critic.predict(&[input]))?;
-        Ok(out.first().map(|&(value, uncertainty)| CriticEstimate { value, uncertainty, critic_version: self.version }))
+        Ok(out.first().map(|&(value, uncertainty)| CriticEstimate {
+            value,
+            uncertainty,
+            critic_version: self.version,
+        }))
     }
 
     /// Whether this estimate is trusted enough to skip the evaluation.
@@ -135,9 +177,18 @@ impl CriticState {
     }
 
     /// V(A) for each architecture of a finished batch: PPO's baseline.
-    pub fn values(&self, space: &Space, tokens: &[&[u8]]) -> Result<Option<Vec<f64>>, PipelineError> {
-        let Some(critic) = &self.critic else { return Ok(None) };
-        let inputs: Vec<Vec<f32>> = tokens.iter().map(|t| space.one_hot(&Arch::new(t.to_vec()))).collect();
+    pub fn values(
+        &self,
+        space: &Space,
+        tokens: &[&[u8]],
+    ) -> Result<Option<Vec<f64>>, PipelineError> {
+        let Some(critic) = &self.critic else {
+            return Ok(None);
+        };
+        let inputs: Vec<Vec<f32>> = tokens
+            .iter()
+            .map(|t| space.one_hot(&Arch::new(t.to_vec())))
+            .collect();
         let out = single_threaded(|| critic.predict(&inputs))?;
         Ok(Some(out.into_iter().map(|(v, _)| v).collect()))
     }
@@ -162,7 +213,9 @@ impl CriticState {
             None => Critic::new(input_dim, config.critic.clone(), seed)?,
         };
         let fit = single_threaded(|| critic.fit(&inputs, &rewards))?;
-        let sigma = config.sigma.sigma(&out_of_sample_errors(journal.state.get(experiment)?));
+        let sigma = config
+            .sigma
+            .sigma(&out_of_sample_errors(journal.state.get(experiment)?));
         let weights = journal.put_blob(&critic.to_bytes())?;
         self.version += 1;
         self.sigma = sigma;
@@ -196,12 +249,18 @@ fn training_set(
     let (mut inputs, mut rewards) = (Vec::new(), Vec::new());
     for exp in state.experiments.values() {
         let same = exp.id == experiment
-            || (unified && exp.started.space_hash == this.started.space_hash && exp.started.task == this.started.task);
+            || (unified
+                && exp.started.space_hash == this.started.space_hash
+                && exp.started.task == this.started.task);
         if !same {
             continue;
         }
         for rec in exp.samples.values().filter(|r| r.cached_from.is_none()) {
-            if let Some(r) = rec.reward.as_ref().filter(|r| r.source != RewardSource::Critic && r.failure.is_none()) {
+            if let Some(r) = rec
+                .reward
+                .as_ref()
+                .filter(|r| r.source != RewardSource::Critic && r.failure.is_none())
+            {
                 inputs.push(space.one_hot(&Arch::new(rec.sampled.tokens.clone())));
                 rewards.push(r.reward);
             }

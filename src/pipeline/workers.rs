@@ -30,8 +30,16 @@ pub fn run_worker(
 ) -> Result<(), String> {
     let mut evaluator = factory.make().map_err(|e| e.to_string())?;
     for job in jobs {
-        let result = evaluator.evaluate(&job.arch, job.seed).map_err(|e| e.to_string());
-        if done.send(Done { index: job.index, result }).is_err() {
+        let result = evaluator
+            .evaluate(&job.arch, job.seed)
+            .map_err(|e| e.to_string());
+        if done
+            .send(Done {
+                index: job.index,
+                result,
+            })
+            .is_err()
+        {
             break;
         }
     }

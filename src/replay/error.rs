@@ -12,5 +12,8 @@ pub enum ReplayError {
     #[error("experiment {0} not found in the store")]
     UnknownExperiment(u64),
     #[error("experiment {experiment}: config recorded in the log is unreadable: {source}")]
-    BadConfig { experiment: u64, source: serde_json::Error },
+    BadConfig {
+        experiment: u64,
+        source: serde_json::Error,
+    },
 }

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use sha2::{Digest, Sha256};
 
 use crate::store::{
-    ArchSampled, BlobStore, CriticUpdated, Event, ExperimentEnded, ExperimentStarted, PolicyUpdated,
-    RewardObserved, RewardSource, TaskRegistered,
+    ArchSampled, BlobStore, CriticUpdated, Event, ExperimentEnded, ExperimentStarted,
+    PolicyUpdated, RewardObserved, RewardSource, TaskRegistered,
 };
 
 use super::{Projection, ReplayError};
@@ -77,14 +77,19 @@ impl ExperimentState {
 
     /// Samples whose reward was measured (evaluated or cached), not estimated by a critic.
     pub fn measured(&self) -> impl Iterator<Item = (&ArchSampled, &RewardObserved)> {
-        self.rewarded().filter(|(_, r)| r.source != RewardSource::Critic)
+        self.rewarded()
+            .filter(|(_, r)| r.source != RewardSource::Critic)
     }
 
     /// The highest measured reward (ties: the earliest index).
     pub fn best(&self) -> Option<(&ArchSampled, &RewardObserved)> {
         self.measured().fold(None, |best, (s, r)| match best {
             // Only a strictly higher reward replaces the incumbent (a NaN never does).
-            Some((_, br)) if r.reward.partial_cmp(&br.reward) != Some(std::cmp::Ordering::Greater) => best,
+            Some((_, br))
+                if r.reward.partial_cmp(&br.reward) != Some(std::cmp::Ordering::Greater) =>
+            {
+                best
+            }
             _ => Some((s, r)),
         })
     }
@@ -95,7 +100,9 @@ impl ExperimentState {
 
     /// Samples whose reward the critic estimated instead of an evaluation.
     pub fn fake_count(&self) -> u64 {
-        self.rewarded().filter(|(_, r)| r.source == RewardSource::Critic).count() as u64
+        self.rewarded()
+            .filter(|(_, r)| r.source == RewardSource::Critic)
+            .count() as u64
     }
 
     pub fn latest_policy(&self) -> Option<&PolicyUpdated> {
@@ -151,7 +158,9 @@ pub struct Experiments {
 
 impl Experiments {
     pub fn get(&self, id: u64) -> Result<&ExperimentState, ReplayError> {
-        self.experiments.get(&id).ok_or(ReplayError::UnknownExperiment(id))
+        self.experiments
+            .get(&id)
+            .ok_or(ReplayError::UnknownExperiment(id))
     }
 
     fn state_mut(&mut self, seq: u64, id: u64) -> Result<&mut ExperimentState, ReplayError> {
@@ -190,25 +199,47 @@ impl Projection for Experiments {
                 if exp.samples.contains_key(&a.index) {
                     return Err(ReplayError::Inconsistent {
                         seq,
-                        message: format!("sample {} of experiment {} recorded twice", a.index, a.experiment),
+                        message: format!(
+                            "sample {} of experiment {} recorded twice",
+                            a.index, a.experiment
+                        ),
                     });
                 }
                 let (reward, cached_from) = match exp.evaluated.get(&a.tokens) {
-                    Some(&first) => (exp.samples.get(&first).and_then(|s| s.reward.clone()), Some(first)),
+                    Some(&first) => (
+                        exp.samples.get(&first).and_then(|s| s.reward.clone()),
+                        Some(first),
+                    ),
                     None => (None, None),
                 };
-                exp.samples.insert(a.index, SampleRecord { sampled: a.clone(), reward, cached_from });
+                exp.samples.insert(
+                    a.index,
+                    SampleRecord {
+                        sampled: a.clone(),
+                        reward,
+                        cached_from,
+                    },
+                );
             }
             Event::RewardObserved(r) => {
                 let exp = self.state_mut(seq, r.experiment)?;
-                let rec = exp.samples.get_mut(&r.index).ok_or_else(|| ReplayError::Inconsistent {
-                    seq,
-                    message: format!("reward for sample {} of experiment {} that was never sampled", r.index, r.experiment),
-                })?;
+                let rec =
+                    exp.samples
+                        .get_mut(&r.index)
+                        .ok_or_else(|| ReplayError::Inconsistent {
+                            seq,
+                            message: format!(
+                                "reward for sample {} of experiment {} that was never sampled",
+                                r.index, r.experiment
+                            ),
+                        })?;
                 if rec.reward.is_some() {
                     return Err(ReplayError::Inconsistent {
                         seq,
-                        message: format!("sample {} of experiment {} rewarded twice", r.index, r.experiment),
+                        message: format!(
+                            "sample {} of experiment {} rewarded twice",
+                            r.index, r.experiment
+                        ),
                     });
                 }
                 rec.reward = Some(r.clone());
@@ -221,7 +252,10 @@ impl Projection for Experiments {
                 exp.evaluated.entry(tokens.clone()).or_insert(r.index);
                 // Later samples of the same architecture waiting for this evaluation.
                 for other in exp.samples.values_mut() {
-                    if other.reward.is_none() && other.sampled.index != r.index && other.sampled.tokens == tokens {
+                    if other.reward.is_none()
+                        && other.sampled.index != r.index
+                        && other.sampled.tokens == tokens
+                    {
                         other.reward = Some(r.clone());
                         other.cached_from = Some(r.index);
                     }
@@ -237,7 +271,9 @@ impl Projection for Experiments {
                 exp.ended = Some(e.clone());
             }
             Event::CriticUpdated(c) => {
-                self.state_mut(seq, c.experiment)?.critics.push((seq, c.clone()));
+                self.state_mut(seq, c.experiment)?
+                    .critics
+                    .push((seq, c.clone()));
             }
         }
         Ok(())

@@ -5,11 +5,13 @@
 
 use crate::agent::{Controller, EmaBaseline};
 use crate::critic::Critic;
-use crate::pipeline::{batch_items, policy_step, replayed_items, BatchItem, CriticState, PipelineError, SearchConfig};
+use crate::pipeline::{
+    batch_items, policy_step, replayed_items, BatchItem, CriticState, PipelineError, SearchConfig,
+};
 use crate::space::Space;
 use crate::store::Store;
 
-use super::{Experiments, ExperimentState, Projection, ReplayError};
+use super::{ExperimentState, Experiments, Projection, ReplayError};
 
 /// Folds the whole log into the experiment projection.
 pub fn fold_store(store: &Store) -> Result<Experiments, ReplayError> {
@@ -55,7 +57,10 @@ pub fn verify_store(store: &Store) -> Result<VerifyReport, ReplayError> {
             }
             let last = exp.latest_policy().map(|p| &p.weights);
             if ended.policy.as_ref() != last {
-                report.problems.push(format!("experiment {}: final policy differs from the last policy update", exp.id));
+                report.problems.push(format!(
+                    "experiment {}: final policy differs from the last policy update",
+                    exp.id
+                ));
             }
         }
         verify_policies(store, &state, exp, &mut report)?;
@@ -70,8 +75,12 @@ fn verify_policies(
     exp: &ExperimentState,
     report: &mut VerifyReport,
 ) -> Result<(), ReplayError> {
-    let config = SearchConfig::from_json(&exp.started.config_json)
-        .map_err(|source| ReplayError::BadConfig { experiment: exp.id, source })?;
+    let config = SearchConfig::from_json(&exp.started.config_json).map_err(|source| {
+        ReplayError::BadConfig {
+            experiment: exp.id,
+            source,
+        }
+    })?;
     let space = match Space::builtin(&exp.started.space) {
         Ok(space) => space,
         Err(e) => {
@@ -85,7 +94,10 @@ fn verify_policies(
         let bytes = match store.blobs().get(&update.weights) {
             Ok(bytes) => bytes,
             Err(e) => {
-                report.problems.push(format!("experiment {} policy v{}: {e}", exp.id, update.version));
+                report.problems.push(format!(
+                    "experiment {} policy v{}: {e}",
+                    exp.id, update.version
+                ));
                 previous = None;
                 continue;
             }
@@ -97,10 +109,13 @@ fn verify_policies(
             });
             let outcome = items.map_err(|e| e.to_string()).and_then(|batch| {
                 let values = match config.uac.as_ref().is_some_and(|u| u.critic_baseline) {
-                    true => critic_values(store, exp, seq, &space, &batch).map_err(|e| e.to_string())?,
+                    true => {
+                        critic_values(store, exp, seq, &space, &batch).map_err(|e| e.to_string())?
+                    }
                     false => None,
                 };
-                policy_step(&mut controller, &mut baseline, &batch, values.as_deref()).map_err(|e| e.to_string())
+                policy_step(&mut controller, &mut baseline, &batch, values.as_deref())
+                    .map_err(|e| e.to_string())
             });
             match outcome {
                 Ok(_) if controller.to_bytes() == bytes && baseline.value == update.baseline => {}
@@ -108,16 +123,25 @@ fn verify_policies(
                     "experiment {} policy v{}: recomputed update differs from the recorded weights",
                     exp.id, update.version
                 )),
-                Err(e) => report.problems.push(format!("experiment {} policy v{}: {e}", exp.id, update.version)),
+                Err(e) => report.problems.push(format!(
+                    "experiment {} policy v{}: {e}",
+                    exp.id, update.version
+                )),
             }
             report.policy_updates_checked += 1;
         }
         match Controller::from_bytes_checked(&bytes, &sizes) {
             Ok(controller) => {
-                let baseline = EmaBaseline { decay: config.baseline_decay, value: update.baseline };
+                let baseline = EmaBaseline {
+                    decay: config.baseline_decay,
+                    value: update.baseline,
+                };
                 previous = Some((controller, baseline));
             }
-            Err(e) => report.problems.push(format!("experiment {} policy v{}: {e}", exp.id, update.version)),
+            Err(e) => report.problems.push(format!(
+                "experiment {} policy v{}: {e}",
+                exp.id, update.version
+            )),
         }
     }
     Ok(())

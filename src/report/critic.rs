@@ -33,7 +33,11 @@ impl CriticQuality {
             samples: triples.len(),
             spearman: spearman(&v, &r),
             mean_abs_error: triples.iter().map(|(v, _, r)| (v - r).abs()).sum::<f64>() / n,
-            coverage: triples.iter().filter(|(v, u, r)| (v - r).abs() <= *u).count() as f64 / n,
+            coverage: triples
+                .iter()
+                .filter(|(v, u, r)| (v - r).abs() <= *u)
+                .count() as f64
+                / n,
         }
     }
 }
@@ -46,14 +50,21 @@ pub fn out_of_sample(exp: &ExperimentState) -> Vec<(f64, f64, f64)> {
         .filter(|s| s.cached_from.is_none())
         .filter_map(|s| s.reward.as_ref())
         .filter(|r| r.source != RewardSource::Critic && r.failure.is_none())
-        .filter_map(|r| r.critic.as_ref().map(|c| (c.value, c.uncertainty, r.reward)))
+        .filter_map(|r| {
+            r.critic
+                .as_ref()
+                .map(|c| (c.value, c.uncertainty, r.reward))
+        })
         .collect()
 }
 
 /// Out-of-sample quality in consecutive windows of `window` samples: the critic's Spearman
 /// over the course of a search.
 pub fn quality_over_time(exp: &ExperimentState, window: usize) -> Vec<CriticQuality> {
-    out_of_sample(exp).chunks(window.max(2)).map(CriticQuality::of).collect()
+    out_of_sample(exp)
+        .chunks(window.max(2))
+        .map(CriticQuality::of)
+        .collect()
 }
 
 /// The latest critic of `source` applied to the measured samples of `target`.
@@ -64,9 +75,16 @@ pub fn transfer_quality(
     space: &Space,
 ) -> Result<CriticQuality, PipelineError> {
     let Some(c) = source.latest_critic() else {
-        return Err(PipelineError::Invalid(format!("experiment {} has no critic (search it with --modules uac)", source.id)));
+        return Err(PipelineError::Invalid(format!(
+            "experiment {} has no critic (search it with --modules uac)",
+            source.id
+        )));
     };
-    let state = CriticState { critic: Some(Critic::from_bytes(&blobs.get(&c.weights)?)?), version: c.version, sigma: c.sigma };
+    let state = CriticState {
+        critic: Some(Critic::from_bytes(&blobs.get(&c.weights)?)?),
+        version: c.version,
+        sigma: c.sigma,
+    };
     let mut triples = Vec::new();
     for (s, r) in target.measured().filter(|(_, r)| r.failure.is_none()) {
         if let Some(e) = state.estimate(space, &Arch::new(s.tokens.clone()).tokens)? {

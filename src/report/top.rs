@@ -48,7 +48,11 @@ pub fn top_rows(exp: &ExperimentState, space: Option<&Space>, n: usize) -> Vec<T
 
 /// One line naming the experiment and its progress.
 pub fn experiment_header(exp: &ExperimentState) -> String {
-    let status = if exp.ended.is_some() { "finished" } else { "unfinished (resume with --resume)" };
+    let status = if exp.ended.is_some() {
+        "finished"
+    } else {
+        "unfinished (resume with --resume)"
+    };
     let critic = exp
         .latest_critic()
         .map(|c| {

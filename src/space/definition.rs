@@ -14,7 +14,10 @@ use super::schema::{self, Block, Decision};
 /// Spaces compiled into the binary, so `fnas` runs without any file next to it.
 const BUILTIN: &[(&str, &str)] = &[
     ("mnas", include_str!("../../schema/spaces/mnas.toml")),
-    ("nb-macro", include_str!("../../schema/spaces/nb-macro.toml")),
+    (
+        "nb-macro",
+        include_str!("../../schema/spaces/nb-macro.toml"),
+    ),
     ("nb201", include_str!("../../schema/spaces/nb201.toml")),
 ];
 

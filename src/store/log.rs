@@ -71,7 +71,9 @@ impl Store {
     pub fn open_existing(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
         let dir = dir.as_ref();
         if !dir.join(LOG_DIR).is_dir() {
-            return Err(StoreError::NotAStore { dir: dir.to_path_buf() });
+            return Err(StoreError::NotAStore {
+                dir: dir.to_path_buf(),
+            });
         }
         Store::open(dir)
     }

@@ -32,7 +32,11 @@ pub fn ok(args: &[&str]) -> String {
 /// Runs and requires failure, returning stderr.
 pub fn fails(args: &[&str]) -> String {
     let out = run(args);
-    assert!(!out.status.success(), "fnas {:?} unexpectedly succeeded", args);
+    assert!(
+        !out.status.success(),
+        "fnas {:?} unexpectedly succeeded",
+        args
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -52,17 +56,23 @@ pub fn events(store: &Path) -> Vec<serde_json::Value> {
 pub fn summary_hash(store: &Path, id: u64) -> Option<String> {
     events(store).into_iter().find_map(|e| {
         let ended = e["event"].get("ExperimentEnded")?;
-        (ended["experiment"].as_u64()? == id).then(|| ended["summary_hash"].as_str().map(String::from))?
+        (ended["experiment"].as_u64()? == id)
+            .then(|| ended["summary_hash"].as_str().map(String::from))?
     })
 }
 
 /// The shared data directory, when this checkout sits beside it.
 pub fn shared_data(sub: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(sub);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(sub);
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("SKIP: {} is absent (tests that need ../shared skip on a fresh clone)", p.display());
+        eprintln!(
+            "SKIP: {} is absent (tests that need ../shared skip on a fresh clone)",
+            p.display()
+        );
         None
     }
 }
@@ -89,7 +99,13 @@ pub fn synthetic_macro_table(dir: &Path, skip: Option<&str>, extra: Option<&str>
         if skip == Some(code.as_str()) {
             continue;
         }
-        let acc = 80.0 + code.bytes().enumerate().map(|(i, b)| f64::from(b - b'0') * (1.0 + i as f64 * 0.1)).sum::<f64>() / 2.0;
+        let acc = 80.0
+            + code
+                .bytes()
+                .enumerate()
+                .map(|(i, b)| f64::from(b - b'0') * (1.0 + i as f64 * 0.1))
+                .sum::<f64>()
+                / 2.0;
         text.push_str(&format!("{code},{acc:.4},{}\n", 1000 + n));
     }
     if let Some(line) = extra {
@@ -99,4 +115,3 @@ pub fn synthetic_macro_table(dir: &Path, skip: Option<&str>, extra: Option<&str>
     std::fs::write(&path, text).unwrap();
     path
 }
-

@@ -116,7 +116,7 @@ fn bench_and_report_agree_from_events_alone() {
         assert!(bench.contains(name), "{name} missing from\n{bench}");
     }
     for ext in ["md", "csv", "json", "png", "svg"] {
-        let f = out.join(format!("macro.{ext}"));
+        let f = out.join("budget-50").join(format!("macro.{ext}"));
         assert!(
             std::fs::metadata(&f)
                 .map(|m| m.len() > 100)
@@ -125,11 +125,11 @@ fn bench_and_report_agree_from_events_alone() {
             f.display()
         );
     }
-    let table_md = std::fs::read_to_string(out.join("macro.md")).unwrap();
+    let table_md = std::fs::read_to_string(out.join("budget-50/macro.md")).unwrap();
     let report_out = dir.path().join("again");
     ok(&["report", "--store", s(&store), "--out", s(&report_out)]);
     assert_eq!(
-        std::fs::read_to_string(report_out.join("macro.md")).unwrap(),
+        std::fs::read_to_string(report_out.join("budget-50/macro.md")).unwrap(),
         table_md,
         "report re-reads the same numbers"
     );
@@ -230,6 +230,42 @@ fn bad_tables_and_flags_are_named() {
         "hillclimb",
     ]);
     assert!(err.contains("--algo") && err.contains("hillclimb"), "{err}");
+    let bad_modules = [
+        ("uac.sel0", "sel0"),
+        ("uac,uac", "twice"),
+        ("uac.q25.q50", "q50"),
+        ("foo", "foo"),
+    ];
+    for (modules, needle) in bad_modules {
+        let args = [
+            "search",
+            "--store",
+            s(&store),
+            "--task",
+            &task,
+            "--space",
+            "nb-macro",
+            "--modules",
+            modules,
+        ];
+        let err = fails(&args);
+        assert!(err.contains(needle), "{modules}: {err}");
+    }
+    let args = [
+        "search",
+        "--store",
+        s(&store),
+        "--task",
+        &task,
+        "--space",
+        "nb-macro",
+        "--algo",
+        "fnas",
+        "--modules",
+        "uac",
+    ];
+    let err = fails(&args);
+    assert!(err.contains("twice"), "{err}");
     let err = fails(&[
         "search",
         "--store",

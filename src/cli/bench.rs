@@ -128,15 +128,10 @@ fn print_comparisons(
 ) -> Result<()> {
     let state = fold_store(store)?;
     let comparisons: Vec<Comparison> = compare(&state, task, budget)?;
-    // Several budgets of one task would overwrite each other's files: name them apart.
-    let several = comparisons.len() > 1;
     for c in &comparisons {
-        let out = if several {
-            out.join(format!("budget-{}", c.budget))
-        } else {
-            out.to_path_buf()
-        };
         println!("{}", c.markdown());
+        // One folder per budget, so a bench at another budget never overwrites these files.
+        let out = out.join(format!("budget-{}", c.budget));
         let written: Vec<PathBuf> = c.write(&out)?;
         println!(
             "written: {}",

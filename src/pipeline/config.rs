@@ -180,7 +180,17 @@ impl SearchConfig {
                     strategy.name()
                 ));
             }
-            match module.split('.').next() {
+            let name = module.split('.').next().unwrap_or_default();
+            if self
+                .modules
+                .iter()
+                .any(|m| m.split('.').next() == Some(name))
+            {
+                return Err(format!(
+                    "module {name} given twice (fnas already includes uac and aeb)"
+                ));
+            }
+            match Some(name) {
                 Some("uac") => self.uac = Some(UacConfig::parse(module)?),
                 Some("aeb") if module == "aeb" => {
                     // Priorities softmax(r / T) assume rewards on the paper's 0-1 accuracy

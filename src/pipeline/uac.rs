@@ -63,7 +63,16 @@ impl UacConfig {
             return Err(format!("unknown module '{spec}' (available: uac, aeb)"));
         }
         let mut config = UacConfig::default();
+        let mut seen: Vec<char> = Vec::new();
         for option in parts {
+            // Each kind of option once: `uac.q25.q50` would leave it unclear which applies.
+            let kind = option.chars().next().unwrap_or(' ');
+            if seen.contains(&kind) {
+                return Err(format!(
+                    "module option '{option}' of {spec}: an option of this kind was already given"
+                ));
+            }
+            seen.push(kind);
             match option {
                 "ema" => config.critic_baseline = false,
                 "unified" => config.unified = true,
@@ -72,6 +81,11 @@ impl UacConfig {
                     config.select = sel[3..].parse().map_err(|_| {
                         format!("module option '{sel}': expected selNN, e.g. sel64")
                     })?;
+                    if config.select < 2 {
+                        return Err(format!(
+                            "module option '{sel}': selection needs at least 2 candidates"
+                        ));
+                    }
                     config.critic_baseline = false;
                 }
                 w if w.starts_with('w') => {

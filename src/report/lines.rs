@@ -1,5 +1,6 @@
 //! One line of text per event, stable enough to grep.
 
+use crate::pipeline::SearchConfig;
 use crate::space::Arch;
 use crate::store::{EndReason, Event};
 
@@ -16,9 +17,12 @@ pub fn event_line(seq: u64, event: &Event) -> String {
             t.val_samples
         ),
         Event::ExperimentStarted(s) => format!(
-            "experiment={seq} task={} space={} seed={} space_hash={}",
+            "experiment={seq} task={} space={} strategy={} seed={} space_hash={}",
             s.task,
             s.space,
+            SearchConfig::from_json(&s.config_json)
+                .map(|c| c.strategy_name())
+                .unwrap_or_else(|_| "?".into()),
             s.seed,
             s.space_hash.get(..12).unwrap_or(&s.space_hash)
         ),

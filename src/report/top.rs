@@ -67,10 +67,13 @@ pub fn experiment_header(exp: &ExperimentState) -> String {
         })
         .unwrap_or_default();
     format!(
-        "experiment {} task={} space={} seed={} evaluated={} cached={} fake={} policy=v{}{} {}",
+        "experiment {} task={} space={} strategy={} seed={} evaluated={} cached={} fake={} policy=v{}{} {}",
         exp.id,
         exp.started.task,
         exp.started.space,
+        crate::pipeline::SearchConfig::from_json(&exp.started.config_json)
+            .map(|c| c.strategy_name())
+            .unwrap_or_else(|_| "?".into()),
         exp.started.seed,
         exp.distinct_evaluations(),
         exp.measured().count() as u64 - exp.distinct_evaluations(),

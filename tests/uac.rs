@@ -70,6 +70,26 @@ fn fakes_obey_the_half_batch_rule_and_the_threshold() {
             p.samples.len()
         );
     }
+    // Only architectures the critic is sure cannot beat the best measured one are faked.
+    for p in exp.policies.iter().filter(|p| !p.samples.is_empty()) {
+        let start = *p.samples.iter().min().unwrap();
+        let best_before = exp
+            .measured()
+            .filter(|(s, _)| s.index < start)
+            .map(|(_, r)| r.reward)
+            .fold(f64::NEG_INFINITY, f64::max);
+        for i in &p.samples {
+            let r = exp.samples[i].reward.as_ref().unwrap();
+            if r.source == RewardSource::Critic {
+                let e = r.critic.as_ref().unwrap();
+                assert!(
+                    e.value + e.uncertainty < best_before,
+                    "sample {i}: V+U {} vs best {best_before}",
+                    e.value + e.uncertainty
+                );
+            }
+        }
+    }
     // A fake's recorded uncertainty was below the sigma of the critic version that judged it.
     let sigma: BTreeMap<u64, f64> = exp
         .critics

@@ -35,6 +35,7 @@ pub fn propose_batch(
     let mut fill = BatchFill::new(size as usize, uac.map_or(0, |u| u.max_resamples));
     let mut events = Vec::new();
     let mut in_batch = HashSet::new();
+    let best = exp.best().map_or(f64::NEG_INFINITY, |(_, r)| r.reward);
     for index in next..next + size {
         if let Some(c) = critic.filter(|c| select > 0 && c.critic.is_some()) {
             let p = select_candidate(exp, space, policy, c, config.seed, index, select, &in_batch)?;
@@ -58,8 +59,10 @@ pub fn propose_batch(
                 }
                 _ => None,
             };
+            // Only an architecture the critic is sure cannot beat the best measured one is
+            // faked: a promising one is evaluated, or the search could never find its best.
             let (uncertainty, sigma) = match (critic, &estimate) {
-                (Some(c), Some(e)) => (e.uncertainty, c.sigma),
+                (Some(c), Some(e)) if e.value + e.uncertainty < best => (e.uncertainty, c.sigma),
                 _ => (f64::INFINITY, 0.0),
             };
             let decision = fill.offer(uncertainty, sigma);

@@ -9,27 +9,20 @@ use fnas::replay::fold_store;
 use fnas::store::{RewardSource, Store};
 
 fn aeb_search(store: &std::path::Path, table: &std::path::Path, modules: &str) -> u64 {
-    let task = format!("table:{}", table.display());
-    experiment_id(&ok(&[
-        "search",
-        "--store",
-        s(store),
-        "--task",
-        &task,
-        "--space",
-        "nb-macro",
-        "--algo",
-        "mnas",
-        "--modules",
-        modules,
-        "--seed",
-        "6",
-        "--budget",
-        "100",
-        "--batch",
-        "10",
-        "-q",
-    ]))
+    macro_table_search(
+        store,
+        table,
+        &[
+            "--modules",
+            modules,
+            "--seed",
+            "6",
+            "--budget",
+            "100",
+            "--batch",
+            "10",
+        ],
+    )
 }
 
 #[test]

@@ -8,25 +8,13 @@ use common::*;
 use std::path::Path;
 
 fn table_search(store: &Path, table: &Path, algo: &str, seed: &str, budget: &str) -> u64 {
-    let task = format!("table:{}", table.display());
-    experiment_id(&ok(&[
-        "search",
-        "--store",
-        s(store),
-        "--task",
-        &task,
-        "--space",
-        "nb-macro",
-        "--algo",
-        algo,
-        "--seed",
-        seed,
-        "--budget",
-        budget,
-        "--batch",
-        "10",
-        "-q",
-    ]))
+    macro_table_search(
+        store,
+        table,
+        &[
+            "--algo", algo, "--seed", seed, "--budget", budget, "--batch", "10",
+        ],
+    )
 }
 
 fn count(evs: &[serde_json::Value], kind: &str, experiment: u64) -> usize {
@@ -86,7 +74,7 @@ fn bench_and_report_agree_from_events_alone() {
     let table = synthetic_macro_table(dir.path(), None, None);
     let store = dir.path().join("bench");
     let out = dir.path().join("out");
-    let bench = ok(&[
+    let bench_args = [
         "bench",
         "--store",
         s(&store),
@@ -105,7 +93,8 @@ fn bench_and_report_agree_from_events_alone() {
         "--out",
         s(&out),
         "-q",
-    ]);
+    ];
+    let bench = ok(&bench_args);
     for name in [
         "| rs |",
         "| re_p20_s5 |",
@@ -135,26 +124,7 @@ fn bench_and_report_agree_from_events_alone() {
     );
     // Running the bench again skips finished runs: no new events.
     let before = events(&store).len();
-    ok(&[
-        "bench",
-        "--store",
-        s(&store),
-        "--table",
-        s(&table),
-        "--space",
-        "nb-macro",
-        "--algos",
-        "rs,re,mnas",
-        "--seeds",
-        "3",
-        "--budget",
-        "50",
-        "--batch",
-        "10",
-        "--out",
-        s(&out),
-        "-q",
-    ]);
+    ok(&bench_args);
     assert_eq!(events(&store).len(), before);
 }
 

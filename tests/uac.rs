@@ -10,27 +10,20 @@ use fnas::replay::fold_store;
 use fnas::store::{RewardSource, Store};
 
 fn uac_search(store: &std::path::Path, table: &std::path::Path, seed: &str) -> u64 {
-    let task = format!("table:{}", table.display());
-    experiment_id(&ok(&[
-        "search",
-        "--store",
-        s(store),
-        "--task",
-        &task,
-        "--space",
-        "nb-macro",
-        "--algo",
-        "mnas",
-        "--modules",
-        "uac",
-        "--seed",
-        seed,
-        "--budget",
-        "120",
-        "--batch",
-        "10",
-        "-q",
-    ]))
+    macro_table_search(
+        store,
+        table,
+        &[
+            "--modules",
+            "uac",
+            "--seed",
+            seed,
+            "--budget",
+            "120",
+            "--batch",
+            "10",
+        ],
+    )
 }
 
 #[test]
@@ -242,27 +235,20 @@ fn critic_guided_selection_evaluates_only_new_architectures_and_replays() {
     let dir = tempfile::tempdir().unwrap();
     let table = synthetic_macro_table(dir.path(), None, None);
     let store_dir = dir.path().join("sel");
-    let task = format!("table:{}", table.display());
-    let id = experiment_id(&ok(&[
-        "search",
-        "--store",
-        s(&store_dir),
-        "--task",
-        &task,
-        "--space",
-        "nb-macro",
-        "--algo",
-        "mnas",
-        "--modules",
-        "uac.sel16",
-        "--seed",
-        "2",
-        "--budget",
-        "60",
-        "--batch",
-        "10",
-        "-q",
-    ]));
+    let id = macro_table_search(
+        &store_dir,
+        &table,
+        &[
+            "--modules",
+            "uac.sel16",
+            "--seed",
+            "2",
+            "--budget",
+            "60",
+            "--batch",
+            "10",
+        ],
+    );
     let store = Store::open(&store_dir).unwrap();
     let state = fold_store(&store).unwrap();
     let exp = state.get(id).unwrap();

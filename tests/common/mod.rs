@@ -115,3 +115,20 @@ pub fn synthetic_macro_table(dir: &Path, skip: Option<&str>, extra: Option<&str>
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// Runs a quiet search on a NAS-Bench-Macro-shaped table with `extra` flags; returns its id.
+pub fn macro_table_search(store: &Path, table: &Path, extra: &[&str]) -> u64 {
+    let task = format!("table:{}", table.display());
+    let mut args = vec![
+        "search",
+        "--store",
+        s(store),
+        "--task",
+        &task,
+        "--space",
+        "nb-macro",
+        "-q",
+    ];
+    args.extend(extra);
+    experiment_id(&ok(&args))
+}

@@ -1,5 +1,5 @@
 //! Codec tests: byte-exact round trips of every kind, the committed golden files of
-//! schema v1 (frozen, upcast on read) and v2 (current), and refusal of newer schemas /
+//! schema v1 (frozen, upcast on read), v2 and v3 (current), and refusal of newer schemas /
 //! unknown kinds / damaged bytes / payloads of the wrong version.
 //!
 //! Regenerate the golden files of the CURRENT version (only when adding a kind or a schema
@@ -11,9 +11,10 @@ use std::path::PathBuf;
 
 use fnas::store::codec::{self, kind, v1, KINDS};
 use fnas::store::{
-    ArchSampled, BlobRef, CriticEstimate, CriticFit, CriticUpdated, EndReason, Event,
-    ExperimentEnded, ExperimentStarted, PolicyStats, PolicyUpdated, ReplayedSample, RewardObserved,
-    RewardSource, StoreError, TaskRegistered, SCHEMA_VERSION,
+    ArchSampled, BlobRef, BlockCheckpointed, CriticEstimate, CriticFit, CriticUpdated, EndReason,
+    Event, ExperimentEnded, ExperimentMapping, ExperimentStarted, Imported, PolicyStats,
+    PolicyUpdated, ReplayedSample, RewardObserved, RewardSource, StoreError, TaskRegistered,
+    SCHEMA_VERSION,
 };
 
 fn blob(c: char) -> BlobRef {
@@ -95,10 +96,42 @@ fn examples_v1() -> Vec<Event> {
     ]
 }
 
-/// One fixed example per kind of the current schema (2), with the fields added in schema 2
-/// set. The golden files in tests/golden/v2 are these events encoded; never edit a value
-/// here without adding a new schema version.
+/// One fixed example per kind of the current schema (3). The golden files in
+/// tests/golden/v3 are these events encoded; never edit a value here without adding a new
+/// schema version.
 fn examples() -> Vec<Event> {
+    let mut events = examples_v2();
+    events.push(Event::BlockCheckpointed(BlockCheckpointed {
+        experiment: 2,
+        index: 17,
+        task: "mnist".to_string(),
+        part: 3,
+        key: vec![0, 1, 0, 0, 1, 0, 1],
+        weights: blob('d'),
+        iterations: 200,
+        reward: 0.8125,
+        init_similarity: Some(0.875),
+    }));
+    events.push(Event::Imported(Imported {
+        package: "e".repeat(64),
+        source_store: "store-0123456789abcdef".to_string(),
+        task: "nb201_c10".to_string(),
+        what: vec!["critic".to_string(), "history".to_string()],
+        source_first_seq: 0,
+        source_last_seq: 41,
+        target_first_seq: 100,
+        target_last_seq: 141,
+        experiments: vec![ExperimentMapping {
+            source: 1,
+            target: 101,
+        }],
+    }));
+    events
+}
+
+/// One fixed example per kind of schema 2, with the fields added in schema 2 set
+/// (tests/golden/v2, frozen).
+fn examples_v2() -> Vec<Event> {
     let mut events = examples_v1();
     for event in &mut events {
         match event {
@@ -176,7 +209,9 @@ fn encode_v1(event: &Event) -> Vec<u8> {
                 stats: e.stats.clone(),
             })
         }
-        Event::CriticUpdated(_) => panic!("critic_updated does not exist in schema 1"),
+        Event::CriticUpdated(_) | Event::BlockCheckpointed(_) | Event::Imported(_) => {
+            panic!("{} does not exist in schema 1", event.kind_name())
+        }
     };
     codec::envelope(1, codec::kind_id(event), &payload)
 }
@@ -224,10 +259,21 @@ fn nan_survives_a_round_trip_bit_for_bit() {
     assert_eq!(codec::encode(&codec::decode(&bytes).unwrap()), bytes);
 }
 
+/// Schema-2 golden files (kinds 1-7, whose structs did not change in schema 3) still decode.
+#[test]
+fn v2_golden_files_decode() {
+    for event in examples_v2() {
+        let path = golden_path(2, &event);
+        let golden = read_golden(&path);
+        assert_eq!(codec::peek(&golden).unwrap().schema, 2, "{}", path.display());
+        assert_eq!(codec::decode(&golden).unwrap(), event, "{}", path.display());
+    }
+}
+
 #[test]
 fn golden_files_decode_to_the_examples() {
     assert_eq!(
-        SCHEMA_VERSION, 2,
+        SCHEMA_VERSION, 3,
         "add examples and golden files for the new version"
     );
     let write = std::env::var_os("FNAS_WRITE_GOLDEN").is_some_and(|v| v == "1");
@@ -336,7 +382,7 @@ fn newer_schema_is_refused_with_an_upgrade_message() {
         unreachable!()
     };
     let payload = postcard::to_allocvec(task).unwrap();
-    const NEWER: u16 = 3;
+    const NEWER: u16 = 4;
     assert_eq!(NEWER, SCHEMA_VERSION + 1);
     let newer = codec::envelope(NEWER, kind::TASK_REGISTERED, &payload);
     match codec::decode(&newer) {
@@ -426,7 +472,7 @@ fn kind_table_is_consistent() {
         assert!(info.since <= SCHEMA_VERSION);
     }
     let since: Vec<u16> = KINDS.iter().map(|k| k.since).collect();
-    assert_eq!(since, [1, 1, 1, 1, 1, 1, 2]);
+    assert_eq!(since, [1, 1, 1, 1, 1, 1, 2, 3, 3]);
     let names: Vec<&str> = examples().iter().map(Event::kind_name).collect();
     let expected = [
         "task_registered",
@@ -436,6 +482,8 @@ fn kind_table_is_consistent() {
         "policy_updated",
         "experiment_ended",
         "critic_updated",
+        "block_checkpointed",
+        "imported",
     ];
     assert_eq!(names, expected);
 }
@@ -446,13 +494,23 @@ fn experiment_and_blobs_accessors() {
     let experiments: Vec<Option<u64>> = ex.iter().map(Event::experiment).collect();
     assert_eq!(
         experiments,
-        [None, None, Some(2), Some(2), Some(2), Some(2), Some(2)]
+        [None, None, Some(2), Some(2), Some(2), Some(2), Some(2), Some(2), None]
     );
     let blobs: Vec<Vec<&BlobRef>> = ex.iter().map(Event::blobs).collect();
-    let (a, b, c) = (blob('a'), blob('b'), blob('c'));
+    let (a, b, c, d) = (blob('a'), blob('b'), blob('c'), blob('d'));
     assert_eq!(
         blobs,
-        [vec![], vec![], vec![], vec![], vec![&a], vec![&b], vec![&c]]
+        [
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![&a],
+            vec![&b],
+            vec![&c],
+            vec![&d],
+            vec![]
+        ]
     );
 }
 

@@ -275,6 +275,9 @@ impl Projection for Experiments {
                     .critics
                     .push((seq, c.clone()));
             }
+            // The knowledge pool is its own projection (`pool::`); an import's provenance
+            // changes no experiment's state (its events were folded as they came).
+            Event::BlockCheckpointed(_) | Event::Imported(_) => {}
         }
         Ok(())
     }

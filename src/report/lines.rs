@@ -82,6 +82,34 @@ pub fn event_line(seq: u64, event: &Event) -> String {
             c.fit.coverage,
             c.weights.hash.get(..12).unwrap_or(&c.weights.hash)
         ),
+        Event::BlockCheckpointed(b) => format!(
+            "experiment={} index={} task={} part={} iterations={} reward={:.4} init={} weights={}",
+            b.experiment,
+            b.index,
+            b.task,
+            b.part,
+            b.iterations,
+            b.reward,
+            b.init_similarity
+                .map_or("scratch".to_string(), |s| format!("{s:.3}")),
+            b.weights.hash.get(..12).unwrap_or(&b.weights.hash)
+        ),
+        Event::Imported(i) => format!(
+            "package={} source_store={} task={} what={} source_seqs={}..={} seqs={}..={} experiments={}",
+            i.package.get(..12).unwrap_or(&i.package),
+            i.source_store,
+            i.task,
+            i.what.join(","),
+            i.source_first_seq,
+            i.source_last_seq,
+            i.target_first_seq,
+            i.target_last_seq,
+            i.experiments
+                .iter()
+                .map(|m| format!("{}->{}", m.source, m.target))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
     };
     format!("{seq:>8} {:<18} {body}", event.kind_name())
 }

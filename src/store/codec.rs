@@ -19,7 +19,8 @@
 //!   the wrong state silently.
 //!
 //! Versions: 1 = the six original kinds; 2 = `critic_updated` (kind 7),
-//! `RewardObserved::critic`, `PolicyUpdated::replayed` (schema-1 structs in [`v1`]).
+//! `RewardObserved::critic`, `PolicyUpdated::replayed` (schema-1 structs in [`v1`]);
+//! 3 = `block_checkpointed` (kind 8, the knowledge pool) and `imported` (kind 9).
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,7 @@ use super::event::Event;
 pub mod v1;
 
 /// The schema version this build writes, and the newest it can read.
-pub const SCHEMA_VERSION: u16 = 2;
+pub const SCHEMA_VERSION: u16 = 3;
 
 /// A stable kind id, its name, and the first schema version that may contain it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub mod kind {
     pub const POLICY_UPDATED: u16 = 5;
     pub const EXPERIMENT_ENDED: u16 = 6;
     pub const CRITIC_UPDATED: u16 = 7;
+    pub const BLOCK_CHECKPOINTED: u16 = 8;
+    pub const IMPORTED: u16 = 9;
 }
 
 /// Every known kind, in id order (documentation, `fnas log`, and the `since` check).
@@ -87,6 +90,16 @@ pub const KINDS: &[KindInfo] = &[
         name: "critic_updated",
         since: 2,
     },
+    KindInfo {
+        id: kind::BLOCK_CHECKPOINTED,
+        name: "block_checkpointed",
+        since: 3,
+    },
+    KindInfo {
+        id: kind::IMPORTED,
+        name: "imported",
+        since: 3,
+    },
 ];
 
 /// The envelope fields, readable without decoding the payload (used at open to detect a
@@ -124,6 +137,8 @@ pub fn kind_id(event: &Event) -> u16 {
         Event::PolicyUpdated(_) => kind::POLICY_UPDATED,
         Event::ExperimentEnded(_) => kind::EXPERIMENT_ENDED,
         Event::CriticUpdated(_) => kind::CRITIC_UPDATED,
+        Event::BlockCheckpointed(_) => kind::BLOCK_CHECKPOINTED,
+        Event::Imported(_) => kind::IMPORTED,
     }
 }
 
@@ -147,6 +162,8 @@ pub fn encode(event: &Event) -> Vec<u8> {
         Event::PolicyUpdated(e) => to_bytes(e),
         Event::ExperimentEnded(e) => to_bytes(e),
         Event::CriticUpdated(e) => to_bytes(e),
+        Event::BlockCheckpointed(e) => to_bytes(e),
+        Event::Imported(e) => to_bytes(e),
     };
     envelope(SCHEMA_VERSION, kind_id(event), &payload)
 }
@@ -221,6 +238,8 @@ fn decode_payload(schema: u16, kind: u16, p: &[u8]) -> Result<Event, StoreError>
         (kind::POLICY_UPDATED, _) => Event::PolicyUpdated(payload(p, kind)?),
         (kind::EXPERIMENT_ENDED, _) => Event::ExperimentEnded(payload(p, kind)?),
         (kind::CRITIC_UPDATED, _) => Event::CriticUpdated(payload(p, kind)?),
+        (kind::BLOCK_CHECKPOINTED, _) => Event::BlockCheckpointed(payload(p, kind)?),
+        (kind::IMPORTED, _) => Event::Imported(payload(p, kind)?),
         // KINDS and this match list the same ids; an id in KINDS without an arm here is
         // reported like an unknown kind rather than panicking.
         _ => {

@@ -175,6 +175,63 @@ pub struct ExperimentEnded {
     pub policy: Option<BlobRef>,
 }
 
+/// One part of a trained sample's network stored in the lifelong knowledge pool (LKP,
+/// since schema 3): its weights (all tensors of the part, BN statistics included) are the
+/// blob `weights`, so identical weights are stored once. A projection over every
+/// experiment and task of the store (and imported ones) recalls them by cosine similarity
+/// of `key` to initialize later samples.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BlockCheckpointed {
+    pub experiment: u64,
+    /// The sample (within the experiment) whose training produced these weights.
+    pub index: u64,
+    /// The task the weights were trained on (kept here so imported pools keep provenance).
+    pub task: String,
+    /// Which part of the network: 0 = stem, 1..=B = block b-1, B+1 = head (B = blocks in
+    /// the space). Parts are only recalled for the same part number.
+    pub part: u32,
+    /// The part's expanded one-hot embedding: its decisions plus its position, one byte
+    /// (0 or 1) per position, so the key is exact and cheap to store.
+    pub key: Vec<u8>,
+    pub weights: BlobRef,
+    /// Training iterations (optimizer steps) these weights have seen in total, including
+    /// the ones of the checkpoint they were initialized from (fairness accounting).
+    pub iterations: u64,
+    /// The reward of the sample these weights come from.
+    pub reward: f64,
+    /// Cosine similarity of the pool entry this part was initialized from (None: trained
+    /// from scratch), so hit ratios can be recomputed from the log.
+    pub init_similarity: Option<f32>,
+}
+
+/// Which experiment of a source store became which experiment here on import.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ExperimentMapping {
+    pub source: u64,
+    pub target: u64,
+}
+
+/// A knowledge package from another store was imported (since schema 3). It is appended
+/// after the imported events, in the same atomic batch, so a store either holds a whole
+/// import or none of it; `package` (sha256 of the package content) makes importing the
+/// same package twice a no-op.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Imported {
+    pub package: String,
+    /// The id of the store the package was exported from.
+    pub source_store: String,
+    pub task: String,
+    /// What the package holds, e.g. ["pool", "critic", "history"].
+    pub what: Vec<String>,
+    /// Sequence range [first, last] of the exported events in the source store.
+    pub source_first_seq: u64,
+    pub source_last_seq: u64,
+    /// Sequence range [first, last] of the re-appended events in this store.
+    pub target_first_seq: u64,
+    pub target_last_seq: u64,
+    pub experiments: Vec<ExperimentMapping>,
+}
+
 /// One entry of the log. The in-memory enum's variant order is NOT the wire tag: the codec
 /// maps each variant to a stable kind id (see `codec::kind_id`), so variants may be added
 /// anywhere and old ids are never reused.
@@ -187,6 +244,8 @@ pub enum Event {
     PolicyUpdated(PolicyUpdated),
     ExperimentEnded(ExperimentEnded),
     CriticUpdated(CriticUpdated),
+    BlockCheckpointed(BlockCheckpointed),
+    Imported(Imported),
 }
 
 impl Event {
@@ -201,12 +260,13 @@ impl Event {
     /// number, which the event itself does not contain.
     pub fn experiment(&self) -> Option<u64> {
         match self {
-            Event::TaskRegistered(_) | Event::ExperimentStarted(_) => None,
+            Event::TaskRegistered(_) | Event::ExperimentStarted(_) | Event::Imported(_) => None,
             Event::ArchSampled(e) => Some(e.experiment),
             Event::RewardObserved(e) => Some(e.experiment),
             Event::PolicyUpdated(e) => Some(e.experiment),
             Event::ExperimentEnded(e) => Some(e.experiment),
             Event::CriticUpdated(e) => Some(e.experiment),
+            Event::BlockCheckpointed(e) => Some(e.experiment),
         }
     }
 
@@ -216,11 +276,13 @@ impl Event {
         match self {
             Event::PolicyUpdated(e) => vec![&e.weights],
             Event::CriticUpdated(e) => vec![&e.weights],
+            Event::BlockCheckpointed(e) => vec![&e.weights],
             Event::ExperimentEnded(e) => e.policy.iter().collect(),
             Event::TaskRegistered(_)
             | Event::ExperimentStarted(_)
             | Event::ArchSampled(_)
-            | Event::RewardObserved(_) => Vec::new(),
+            | Event::RewardObserved(_)
+            | Event::Imported(_) => Vec::new(),
         }
     }
 }

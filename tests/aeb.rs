@@ -13,6 +13,8 @@ fn aeb_search(store: &std::path::Path, table: &std::path::Path, modules: &str) -
         store,
         table,
         &[
+            "--algo",
+            "mnas",
             "--modules",
             modules,
             "--seed",

@@ -215,6 +215,8 @@ fn bad_tables_and_flags_are_named() {
             &task,
             "--space",
             "nb-macro",
+            "--algo",
+            "mnas",
             "--modules",
             modules,
         ];

@@ -19,6 +19,8 @@ fn search_then_log_top_and_replay_verify() {
         "3",
         "--seed",
         "5",
+        "--algo",
+        "mnas",
         "-q",
     ];
     args.extend(FAST);

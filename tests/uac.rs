@@ -14,6 +14,8 @@ fn uac_search(store: &std::path::Path, table: &std::path::Path, seed: &str) -> u
         store,
         table,
         &[
+            "--algo",
+            "mnas",
             "--modules",
             "uac",
             "--seed",
@@ -239,6 +241,8 @@ fn critic_guided_selection_evaluates_only_new_architectures_and_replays() {
         &store_dir,
         &table,
         &[
+            "--algo",
+            "mnas",
             "--modules",
             "uac.sel16",
             "--seed",
@@ -261,5 +265,84 @@ fn critic_guided_selection_evaluates_only_new_architectures_and_replays() {
         "every proposal was a new architecture"
     );
     drop(store);
+    assert!(ok(&["replay", "--store", s(&store_dir), "--verify"]).contains("OK"));
+}
+
+/// The measured (distinct, real) architectures of experiment `id`, in evaluation order.
+fn evaluated_in_order(store_dir: &std::path::Path, id: u64) -> Vec<(Vec<u8>, f64)> {
+    let store = Store::open(store_dir).unwrap();
+    let state = fold_store(&store).unwrap();
+    let exp = state.get(id).unwrap();
+    exp.samples
+        .values()
+        .filter(|r| r.cached_from.is_none())
+        .filter_map(|r| {
+            r.reward
+                .as_ref()
+                .filter(|w| w.source != RewardSource::Critic)
+                .map(|w| (r.sampled.tokens.clone(), w.reward))
+        })
+        .collect()
+}
+
+#[test]
+fn default_strategy_never_pays_twice_for_one_network_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = synthetic_macro_table(dir.path(), None, None);
+    let store_dir = dir.path().join("fnas");
+    let id = macro_table_search(
+        &store_dir,
+        &table,
+        &["--algo", "fnas", "--seed", "3", "--budget", "80"],
+    );
+    let evaluated = evaluated_in_order(&store_dir, id);
+    assert_eq!(evaluated.len(), 80, "the budget is spent, no stall");
+    let space = fnas::space::Space::builtin("nb-macro").unwrap();
+    let mut networks = std::collections::HashSet::new();
+    for (tokens, _) in &evaluated {
+        let canonical =
+            fnas::bench::stage_identity_canonical(&space, &fnas::space::Arch::new(tokens.clone()));
+        assert!(networks.insert(canonical), "{tokens:?}: a duplicate encoding was evaluated");
+    }
+    assert!(ok(&["replay", "--store", s(&store_dir), "--verify"]).contains("OK"));
+}
+
+#[test]
+fn a_warm_bench_arm_starts_from_the_prior_tasks_best_architectures() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = synthetic_macro_table(dir.path(), None, None);
+    // The same relation under another task name: the prior task's best is this one's best.
+    let other = dir.path().join("macro2.csv");
+    std::fs::copy(&table, &other).unwrap();
+    let store_dir = dir.path().join("warm");
+    let bench = |table: &std::path::Path, seeds: &str, budget: &str, extra: &[&str]| {
+        let mut args = vec![
+            "bench", "--store", s(&store_dir), "--table", s(table), "--space", "nb-macro",
+            "--algos", "fnas", "--seeds", seeds, "--budget", budget, "--batch", "10", "-q",
+        ];
+        args.extend(extra);
+        ok(&args)
+    };
+    bench(&table, "1", "100", &[]);
+    let out = bench(&other, "2", "20", &["--init-from", "macro"]);
+    assert!(out.contains("(warm: macro)"), "{out}");
+    let store = Store::open(&store_dir).unwrap();
+    let state = fold_store(&store).unwrap();
+    let prior = state.experiments.values().find(|e| e.started.task == "macro").unwrap();
+    let prior_best = prior.best().unwrap().1.reward;
+    let warm: Vec<u64> = state
+        .experiments
+        .values()
+        .filter(|e| e.started.task == "macro2")
+        .map(|e| e.id)
+        .collect();
+    drop(store);
+    assert_eq!(warm.len(), 2);
+    for id in warm {
+        let evaluated = evaluated_in_order(&store_dir, id);
+        // The first batch already holds the prior's best architecture.
+        let first_batch = evaluated.iter().take(10).map(|e| e.1).fold(f64::MIN, f64::max);
+        assert!(first_batch >= prior_best, "experiment {id}: {first_batch} < {prior_best}");
+    }
     assert!(ok(&["replay", "--store", s(&store_dir), "--verify"]).contains("OK"));
 }

@@ -15,7 +15,7 @@ pub mod stats;
 pub mod table;
 mod tdist;
 
-pub use canonical::stage_identity_canonical;
+pub use canonical::{space_canonical, stage_identity_canonical};
 pub use error::BenchError;
 pub use evolution::RegularizedEvolution;
 pub use plot::plot_best_so_far;

@@ -28,6 +28,14 @@ pub enum Command {
     Report(ReportArgs),
     /// The uncertainty-aware critic: `fnas critic eval` reports how good it is.
     Critic(CriticArgs),
+    /// The lifelong knowledge pool (`--modules lkp`): `fnas pool stats`.
+    Pool(super::pool::PoolArgs),
+    /// Write a task's knowledge (pool, critic, history) as a self-contained package file.
+    Export(super::lifelong::ExportArgs),
+    /// Add a knowledge package to a store (verified first; importing it again is a no-op).
+    Import(super::lifelong::ImportArgs),
+    /// List the tasks of a store with their experiments and knowledge counts.
+    Tasks(super::lifelong::TasksArgs),
 }
 
 #[derive(Debug, Args)]
@@ -46,11 +54,13 @@ pub struct SearchArgs {
     /// its space with --space nb-macro or --space nb201).
     #[arg(long, default_value = "digits")]
     pub task: String,
-    /// Strategy: mnas (LSTM controller + PPO), rs (random search), re / re_pP_sS
+    /// Strategy: fnas (the default: the controller with the best measured FNAS modules, see
+    /// docs/bench), mnas (LSTM controller + PPO alone), rs (random search), re / re_pP_sS
     /// (regularized evolution, population P, tournament S).
-    #[arg(long, default_value = "mnas")]
+    #[arg(long, default_value = "fnas")]
     pub algo: String,
-    /// FNAS modules for the mnas strategy, comma-separated: uac (uncertainty-aware critic).
+    /// FNAS modules for the mnas strategy, comma-separated: uac (uncertainty-aware critic),
+    /// aeb (experience buffer), lkp (knowledge pool of trained block weights; image tasks).
     #[arg(long, value_delimiter = ',')]
     pub modules: Vec<String>,
     #[command(flatten)]
@@ -68,9 +78,9 @@ pub struct SearchArgs {
     /// Number of distinct architectures to evaluate (repeats are free).
     #[arg(long, default_value_t = 40)]
     pub budget: u64,
-    /// Architectures per policy update.
-    #[arg(long, default_value_t = 20)]
-    pub batch: usize,
+    /// Architectures per policy update (default: the strategy's; 10 for fnas, 20 otherwise).
+    #[arg(long)]
+    pub batch: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Trainer threads (default: one per core).
@@ -94,6 +104,14 @@ pub struct SearchArgs {
     /// Continue experiment ID from its last policy update (other settings come from the log).
     #[arg(long, value_name = "ID")]
     pub resume: Option<u64>,
+    /// Warm start: the critic starts from the latest critic of this task of the store (own
+    /// or imported) and is fine-tuned on this search's samples (needs --modules uac).
+    #[arg(long, value_name = "TASK")]
+    pub init_from: Option<String>,
+    /// Warm start: the critic is pre-trained on the real samples of this recorded
+    /// experiment (own or imported; needs --modules uac).
+    #[arg(long, value_name = "ID")]
+    pub warm_from: Option<u64>,
     /// Print `ack <seq> <kind>` on stdout after each durable append.
     #[arg(long, hide = true)]
     pub print_acks: bool,
@@ -139,6 +157,12 @@ pub struct ReplayArgs {
     /// Check rebuilt policies and summaries against the recorded ones (exit 1 on mismatch).
     #[arg(long)]
     pub verify: bool,
+    /// With --into: the experiment whose history is rebuilt in another store.
+    #[arg(long, value_name = "ID", requires = "into")]
+    pub experiment: Option<u64>,
+    /// Rebuild experiment --experiment (with what its replay needs) in this store.
+    #[arg(long, value_name = "DIR", requires = "experiment")]
+    pub into: Option<PathBuf>,
 }
 
 /// Columns of a `table:` task.
@@ -165,9 +189,9 @@ pub struct BenchArgs {
     pub space: String,
     #[command(flatten)]
     pub columns: TableArgs,
-    /// Strategies, comma-separated: mnas, rs, re, re_pP_sS; modules join with `+`
-    /// (mnas+uac); fnas = mnas with every module.
-    #[arg(long, default_value = "rs,re,mnas", value_delimiter = ',')]
+    /// Strategies, comma-separated: fnas (the default strategy), mnas, rs, re, re_pP_sS;
+    /// modules join with `+` (mnas+uac.sel64+aeb).
+    #[arg(long, default_value = "rs,re,mnas,fnas", value_delimiter = ',')]
     pub algos: Vec<String>,
     /// Number of seeds per strategy (seeds 0..N-1).
     #[arg(long, default_value_t = 10)]
@@ -175,9 +199,15 @@ pub struct BenchArgs {
     /// Distinct evaluations per run.
     #[arg(long, default_value_t = 300)]
     pub budget: u64,
-    /// Architectures per policy update of the mnas controller.
-    #[arg(long, default_value_t = 20)]
-    pub batch: usize,
+    /// Architectures per policy update of the mnas controller (default: the strategy's; 10
+    /// for fnas, 20 otherwise).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Warm arm: every run starts from the knowledge of this task of the store (its latest
+    /// critic and its measured history; own runs or an imported package), as
+    /// `fnas search --init-from TASK` does.
+    #[arg(long, value_name = "TASK")]
+    pub init_from: Option<String>,
     /// Directory for the CSV, JSON and plot files (default: <store>/report).
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,

@@ -65,8 +65,11 @@ pub fn bench(args: BenchArgs) -> Result<()> {
             config
                 .set_strategy(strategy)
                 .map_err(|e| anyhow::anyhow!("--algos: {e}"))?;
-            config.batch_size = args.batch;
+            if let Some(batch) = args.batch {
+                config.batch_size = batch;
+            }
             config.workers = 1;
+            config.prior.init_from = args.init_from.clone();
             config.table = table_options(&args.columns);
             let start = match existing_run(&store, &config)? {
                 Existing::Finished => {

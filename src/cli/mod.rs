@@ -2,6 +2,8 @@
 
 mod args;
 mod bench;
+mod lifelong;
+mod pool;
 mod search;
 mod view;
 
@@ -19,10 +21,15 @@ pub fn run() -> Result<()> {
         Command::Search(a) => search::run(a, given_flags(&matches, "search")),
         Command::Log(a) => view::log(a),
         Command::Top(a) => view::top(a),
+        Command::Replay(a) if a.into.is_some() => lifelong::replay_into(a),
         Command::Replay(a) => view::replay(a),
         Command::Bench(a) => bench::bench(a),
         Command::Report(a) => bench::report(a),
         Command::Critic(a) => view::critic(a),
+        Command::Pool(a) => pool::run(a),
+        Command::Export(a) => lifelong::export(a),
+        Command::Import(a) => lifelong::import(a),
+        Command::Tasks(a) => lifelong::tasks(a),
     }
 }
 

@@ -77,7 +77,6 @@ fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
         .clone()
         .unwrap_or_else(|| default_task_name(&args.task));
     let mut config = SearchConfig::new(&args.task, &task_name, &args.space, args.seed, args.budget);
-    config.batch_size = args.batch;
     if let Some(workers) = args.workers {
         config.workers = workers;
     }
@@ -109,10 +108,15 @@ fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
     config
         .set_modules(&strategy, &modules)
         .map_err(|e| anyhow::anyhow!("--modules: {e}"))?;
+    if let Some(batch) = args.batch {
+        config.batch_size = batch;
+    }
     config.table = table_options(&args.table);
     if let Some(cap) = args.max_proposals {
         config.max_proposals = cap;
     }
+    config.prior.init_from = args.init_from.clone();
+    config.prior.warm_from = args.warm_from;
     Ok(config)
 }
 

@@ -27,6 +27,18 @@ impl Critic {
     /// On an error after training started (a non-finite loss), the epochs already taken are
     /// kept and `fits` is not advanced.
     pub fn fit(&mut self, inputs: &[Vec<f32>], rewards: &[f64]) -> Result<CriticFit, CriticError> {
+        self.fit_epochs(inputs, rewards, self.cfg.epochs)
+    }
+
+    /// `fit` with this many passes over the samples instead of the configured `epochs`: with
+    /// few samples an epoch is a single AdamW step, and a caller that wants a minimum number
+    /// of steps per refit (the search's `uac.fNNN`) asks for more passes.
+    pub fn fit_epochs(
+        &mut self,
+        inputs: &[Vec<f32>],
+        rewards: &[f64],
+        epochs: usize,
+    ) -> Result<CriticFit, CriticError> {
         check_samples(self, inputs, rewards)?;
         if !self.cfg.warm_start {
             self.init_uniform()?;
@@ -55,7 +67,7 @@ impl Critic {
         let mut order: Vec<usize> = (0..n).collect();
         let hp = self.hyper();
         let params = self.adam.params();
-        for epoch in 0..self.cfg.epochs {
+        for epoch in 0..epochs.max(1) {
             if batch < n {
                 shuffle(&mut order, &mut rng);
             }
@@ -117,6 +129,14 @@ impl Critic {
         let u = out.f_select(0, k as i64 + 1)?.f_softplus()?;
         let l_u = u.f_sub(&target.detach())?.f_abs()?.f_mean(None)?;
         Ok(l_v.f_add(&l_u)?)
+    }
+
+    /// AdamW steps one epoch over `n` samples takes (mini-batches of `batch_size`, 0 = full).
+    pub fn steps_per_epoch(&self, n: usize) -> usize {
+        match self.cfg.batch_size {
+            0 => 1,
+            b => n.div_ceil(b.min(n).max(1)).max(1),
+        }
     }
 
     fn hyper(&self) -> AdamHyper {

@@ -8,6 +8,8 @@ use crate::train::{DataOptions, Objective, ProxyConfig};
 
 use crate::buffer::BufferConfig;
 
+use super::prior::PriorConfig;
+use super::lkp::LkpConfig;
 use super::uac::UacConfig;
 
 /// Everything that determines a search's outcome besides the data itself.
@@ -45,7 +47,26 @@ pub struct SearchConfig {
     pub aeb: Option<BufferConfig>,
     /// Module specs as given (`uac`, `uac.ema`, `aeb`), for the strategy's name.
     pub modules: Vec<String>,
+    /// The lifelong knowledge pool (`--modules lkp`), real training only; absent in configs
+    /// recorded before it existed.
+    #[serde(default)]
+    pub lkp: Option<LkpConfig>,
+    /// Warm start from recorded knowledge (`--init-from TASK`, `--warm-from ID`); absent in
+    /// configs recorded before it existed, which are cold starts.
+    #[serde(default)]
+    pub prior: PriorConfig,
 }
+
+/// The modules of the default strategy `fnas`, the best row of the ablation in docs/bench:
+/// UAC as critic-guided selection (64 policy draws per position, scored by the mean plus the
+/// spread of the critic's value members, the one-edit neighbours of the best 3 measured
+/// architectures as extra candidates, at least 200 critic steps per refit, the prior's best
+/// 20 architectures as candidates in a warm search) and AEB.
+pub const FNAS_MODULES: [&str; 2] = ["uac.sel64.f200.ens.n3.p20", "aeb"];
+
+/// Architectures per PPO update (and critic refit) of `fnas`: small budgets want the critic
+/// refitted often (measured: batch 10 beat 20 on every table).
+pub const FNAS_BATCH: usize = 10;
 
 /// The proposer of architectures. `Mnas` is the LSTM controller trained with PPO; the
 /// others are the baselines a benchmark compares it with.
@@ -130,6 +151,8 @@ impl SearchConfig {
             uac: None,
             aeb: None,
             modules: Vec::new(),
+            lkp: None,
+            prior: PriorConfig::default(),
         }
     }
 
@@ -152,12 +175,15 @@ impl SearchConfig {
     }
 
     /// Applies a strategy name with its modules (`mnas+uac`; `fnas` = the controller with
-    /// every module that applies).
+    /// the best measured modules, `FNAS_MODULES`, and batch `FNAS_BATCH`; see docs/bench).
     pub fn set_strategy(&mut self, name: &str) -> Result<(), String> {
         let mut parts = name.split('+');
         let base = parts.next().unwrap_or_default();
         let (strategy, mut modules): (StrategyConfig, Vec<&str>) = match base {
-            "fnas" => (StrategyConfig::Mnas, vec!["uac", "aeb"]),
+            "fnas" => {
+                self.batch_size = FNAS_BATCH;
+                (StrategyConfig::Mnas, FNAS_MODULES.to_vec())
+            }
             other => (StrategyConfig::parse(other)?, Vec::new()),
         };
         modules.extend(parts);
@@ -206,7 +232,11 @@ impl SearchConfig {
                         ..BufferConfig::default()
                     });
                 }
-                _ => return Err(format!("unknown module '{module}' (available: uac, aeb)")),
+                Some("lkp") => {
+                    LkpConfig::check_task(&self.task)?;
+                    self.lkp = Some(LkpConfig::parse(module)?);
+                }
+                _ => return Err(format!("unknown module '{module}' (available: uac, aeb, lkp)")),
             }
             self.modules.push(module.to_string());
         }

@@ -3,6 +3,7 @@ use thiserror::Error;
 use crate::agent::AgentError;
 use crate::bench::BenchError;
 use crate::critic::CriticError;
+use crate::pool::PoolError;
 use crate::replay::ReplayError;
 use crate::space::SpaceError;
 use crate::store::StoreError;
@@ -26,6 +27,8 @@ pub enum PipelineError {
     Bench(#[from] BenchError),
     #[error(transparent)]
     Critic(#[from] CriticError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
     #[error("{0}")]
     Invalid(String),
     #[error("trainer worker failed: {0}")]

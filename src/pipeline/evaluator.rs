@@ -3,11 +3,15 @@
 
 use std::sync::Arc;
 
+use tch::nn::VarStore;
+
 use crate::bench::BenchTable;
+use crate::pool::{load_part, part_kind, PartKind, PartWeights};
 use crate::space::{cost, mnas_net, Arch, Space};
 use crate::store::RewardSource;
-use crate::train::{Dataset, Objective, ProxyConfig, Trainer};
+use crate::train::{Dataset, NetPlan, Objective, ProxyConfig, TrainError, Trainer};
 
+use super::lkp::{LkpJob, TrainedPart};
 use super::PipelineError;
 
 /// The measured outcome of one architecture.
@@ -20,11 +24,26 @@ pub struct Evaluation {
     pub reward: f64,
     pub train_seconds: f64,
     pub failure: Option<String>,
+    /// With `--modules lkp`, the trained network's parts (stem, blocks, head) for the pool;
+    /// empty otherwise and for failed trainings (their weights are not finite).
+    pub parts: Vec<TrainedPart>,
 }
 
 /// Scores architectures; one instance per worker thread (tch tensors are not `Sync`).
 pub trait Evaluator {
     fn evaluate(&mut self, arch: &Arch, seed: u64) -> Result<Evaluation, PipelineError>;
+
+    /// As `evaluate`, starting from pool weights and returning the trained parts when `lkp`
+    /// is given. Evaluators without weights (tables) ignore it.
+    fn evaluate_with(
+        &mut self,
+        arch: &Arch,
+        seed: u64,
+        lkp: Option<&LkpJob>,
+    ) -> Result<Evaluation, PipelineError> {
+        let _ = lkp;
+        self.evaluate(arch, seed)
+    }
 }
 
 /// Makes one evaluator inside each worker thread.
@@ -68,12 +87,44 @@ struct TrainedEvaluator {
 
 impl Evaluator for TrainedEvaluator {
     fn evaluate(&mut self, arch: &Arch, seed: u64) -> Result<Evaluation, PipelineError> {
+        self.evaluate_with(arch, seed, None)
+    }
+
+    fn evaluate_with(
+        &mut self,
+        arch: &Arch,
+        seed: u64,
+        lkp: Option<&LkpJob>,
+    ) -> Result<Evaluation, PipelineError> {
         let full = cost(
             &mnas_net(&self.space, arch, 3, FULL_CLASSES)?,
             FULL_RESOLUTION,
         );
         let net = mnas_net(&self.space, arch, self.channels, self.classes)?;
-        let outcome = self.trainer.train(&net, &self.proxy, seed)?;
+        let blocks = self.space.num_blocks();
+        let hook = |vars: &mut VarStore, _: &NetPlan| -> Result<(), TrainError> {
+            for init in lkp.map_or(&[][..], |l| &l.inits[..]) {
+                let kind = part_kind(init.part, blocks).ok_or_else(|| TrainError::InvalidNet {
+                    reason: format!("pool part {} out of range", init.part),
+                })?;
+                load_part(vars, kind, &init.weights, init.same_task).map_err(|e| {
+                    TrainError::InvalidNet {
+                        reason: format!("loading pool part {}: {e}", init.part),
+                    }
+                })?;
+            }
+            Ok(())
+        };
+        let run = self
+            .trainer
+            .train_with(&net, &self.proxy, seed, lkp.map(|_| &hook as _))?;
+        let outcome = run.outcome;
+        let parts = match lkp {
+            Some(job) if outcome.failure.is_none() => {
+                trained_parts(&run.vars, job, blocks, outcome.steps as u64)?
+            }
+            _ => Vec::new(),
+        };
         let reward = match outcome.failure {
             Some(_) => 0.0,
             None => self.objective.reward(outcome.accuracy, full.macs as f64),
@@ -86,8 +137,33 @@ impl Evaluator for TrainedEvaluator {
             reward,
             train_seconds: outcome.train_seconds,
             failure: outcome.failure,
+            parts,
         })
     }
+}
+
+/// Every part of a trained network as encoded weights, with its key and total iterations.
+fn trained_parts(
+    vars: &VarStore,
+    job: &LkpJob,
+    blocks: usize,
+    steps: u64,
+) -> Result<Vec<TrainedPart>, PipelineError> {
+    let mut parts = Vec::with_capacity(job.keys.len());
+    for (part, key) in job.keys.iter().enumerate() {
+        let part = part as u32;
+        let kind: PartKind = part_kind(part, blocks)
+            .ok_or_else(|| PipelineError::Invalid(format!("pool part {part} out of range")))?;
+        let init = job.inits.iter().find(|i| i.part == part);
+        parts.push(TrainedPart {
+            part,
+            key: key.clone(),
+            bytes: PartWeights::extract(vars, kind)?.encode(),
+            iterations: steps + init.map_or(0, |i| i.iterations),
+            init_similarity: init.map(|i| i.similarity),
+        });
+    }
+    Ok(parts)
 }
 
 /// Looks rewards up in a benchmark table: the reward is the table's accuracy value as
@@ -125,6 +201,7 @@ impl Evaluator for TableEvaluator {
             reward: row.accuracy,
             train_seconds: 0.0,
             failure: None,
+            parts: Vec::new(),
         })
     }
 }

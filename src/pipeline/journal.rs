@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use crate::pool::{fold_pool, Pool};
 use crate::replay::{Experiments, Projection};
 use crate::store::{BlobRef, BlobStore, Event, Recorder, Store};
 
@@ -14,6 +15,8 @@ pub struct Journal<'s> {
     blobs: &'s BlobStore,
     /// The projection of everything acknowledged so far.
     pub state: Experiments,
+    /// The knowledge pool projection, kept only when a search uses it (`--modules lkp`).
+    pub pool: Option<Pool>,
     /// Print `ack <seq>` on stdout after each acknowledged append (for crash tests and
     /// tools that follow a search).
     print_acks: bool,
@@ -29,8 +32,15 @@ impl<'s> Journal<'s> {
             recorder: store.recorder()?,
             blobs: store.blobs(),
             state,
+            pool: None,
             print_acks,
         })
+    }
+
+    /// Folds the store's knowledge pool and keeps it current from now on.
+    pub fn enable_pool(&mut self, store: &Store) -> Result<(), PipelineError> {
+        self.pool = Some(fold_pool(store)?);
+        Ok(())
     }
 
     /// Durably appends one event and applies it; returns its sequence number.
@@ -63,6 +73,9 @@ impl<'s> Journal<'s> {
 
     fn acknowledged(&mut self, seq: u64, event: &Event) -> Result<(), PipelineError> {
         self.state.apply(seq, event, self.blobs)?;
+        if let Some(pool) = self.pool.as_mut() {
+            pool.apply(seq, event, self.blobs)?;
+        }
         if self.print_acks {
             let mut out = std::io::stdout().lock();
             // A closed stdout must not stop the search: the event is already durable.

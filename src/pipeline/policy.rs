@@ -134,6 +134,17 @@ impl Policy {
         }
     }
 
+    /// Per-decision log-probabilities of given architectures under the current controller
+    /// (what PPO needs for a candidate the policy did not draw itself); empty for baselines.
+    pub fn log_probs(&self, tokens: &[Vec<u8>]) -> Result<Vec<Vec<f32>>, PipelineError> {
+        match self {
+            Policy::Controller { controller, .. } => {
+                Ok(single_threaded(|| controller.log_probs(tokens))?)
+            }
+            Policy::Baseline { .. } => Ok(vec![Vec::new(); tokens.len()]),
+        }
+    }
+
     pub fn version(&self) -> u64 {
         match self {
             Policy::Controller { version, .. } => *version,

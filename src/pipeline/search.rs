@@ -17,9 +17,10 @@ use crate::store::{
     RewardSource, Store,
 };
 
-use super::decider::propose_batch;
+use super::decider::{prior_candidates, propose_batch};
 use super::journal::Journal;
 use super::policy::Policy;
+use super::prior::{validate_prior, warm_start};
 use super::replay_buffer::old_count;
 use super::seeds::training_seed;
 use super::task::TaskData;
@@ -91,6 +92,9 @@ pub fn run_search(
     let space = Space::builtin(&config.space)?;
     let task = TaskData::load(&config, &space)?;
     check_task(&state, &config.task_name, task.fingerprint())?;
+    if resume_id.is_none() {
+        validate_prior(store, &config, &space)?;
+    }
     if let Some(id) = resume_id {
         if space.hash() != state.get(id)?.started.space_hash {
             return Err(PipelineError::Invalid(format!(
@@ -101,6 +105,9 @@ pub fn run_search(
     }
 
     let mut journal = Journal::open(store, state, opts.print_acks)?;
+    if config.lkp.is_some() {
+        journal.enable_pool(store)?;
+    }
     let experiment = match resume_id {
         Some(id) => id,
         None => begin_experiment(&mut journal, &config, &space, &task)?,
@@ -124,6 +131,10 @@ pub fn run_search(
         )?),
         None => None,
     };
+    if let (Some(c), Some(uac)) = (critic.as_mut(), config.uac.as_ref()) {
+        warm_start(store, &mut journal, experiment, &config, uac, &space, c)?;
+    }
+    let prior = prior_candidates(store, experiment, &config, &space)?;
 
     if matches!(task, TaskData::Images(_)) {
         configure_threads(config.workers);
@@ -170,6 +181,7 @@ pub fn run_search(
                     &space,
                     &mut policy,
                     critic.as_ref(),
+                    &prior,
                     size,
                 )?;
                 timings.propose += t.elapsed();
@@ -360,7 +372,7 @@ fn evaluate_batch(
 ) -> Result<(), PipelineError> {
     let exp = journal.state.get(experiment)?;
     let mut seen = HashSet::new();
-    let pending: Vec<Job> = indices
+    let mut pending: Vec<Job> = indices
         .iter()
         .filter_map(|i| exp.samples.get(i))
         .filter(|rec| rec.reward.is_none() && seen.insert(rec.sampled.tokens.clone()))
@@ -368,8 +380,11 @@ fn evaluate_batch(
             index: rec.sampled.index,
             arch: Arch::new(rec.sampled.tokens.clone()),
             seed: training_seed(config.seed, rec.sampled.index),
+            lkp: None,
         })
         .collect();
+    let first = indices.iter().min().copied();
+    super::lkp::plan_batch(journal, config.lkp.as_ref(), &config.task_name, space, experiment, first, &mut pending)?;
     // The critic's opinion at decision time, recorded with the measured reward: the honest
     // out-of-sample error the sigma policy and `critic eval` use.
     let mut estimates = std::collections::HashMap::new();
@@ -389,15 +404,16 @@ fn evaluate_batch(
     }
     for _ in 0..outstanding {
         let t = Instant::now();
-        let finished = done
+        let mut finished = done
             .recv()
             .map_err(|_| PipelineError::Worker("all worker threads stopped".into()))?;
         timings.evaluate += t.elapsed();
         let t = Instant::now();
         let estimate = estimates.remove(&finished.index);
-        journal.append(Event::RewardObserved(reward_event(
-            experiment, finished, estimate,
-        )))?;
+        let parts = finished.take_parts();
+        let reward = reward_event(experiment, finished, estimate);
+        let checkpoints = super::lkp::checkpoint_events(journal, &config.task_name, &reward, parts)?;
+        journal.append_all([Event::RewardObserved(reward)].into_iter().chain(checkpoints).collect())?;
         timings.record += t.elapsed();
         let exp = journal.state.get(experiment)?;
         progress.set_position(exp.distinct_evaluations());

@@ -11,6 +11,7 @@ use crate::replay::{ExperimentState, Experiments};
 use crate::space::{Arch, Space};
 use crate::store::{CriticEstimate, CriticFit, CriticUpdated, Event, RewardSource};
 
+use super::decider::Selection;
 use super::journal::Journal;
 use super::learner::single_threaded;
 use super::PipelineError;
@@ -34,6 +35,14 @@ pub struct UacConfig {
     /// uncertainty), so real evaluations go where the critic expects the most.
     #[serde(default)]
     pub select: usize,
+    /// How selection scores and widens its candidates (acquisition, ensemble uncertainty,
+    /// neighbours of the best, a diverse first batch); see `decider::Selection`.
+    #[serde(default)]
+    pub selection: Selection,
+    /// At least this many AdamW steps per refit (0 = the critic's `epochs` only): with a few
+    /// dozen samples an epoch is one step, and ten steps leave V near its random init.
+    #[serde(default)]
+    pub min_fit_steps: usize,
     /// Redraws allowed per batch when the fake quota (half the batch) is full and the policy
     /// keeps proposing confident architectures; then proposals are evaluated anyway, so
     /// resampling always terminates.
@@ -48,6 +57,8 @@ impl Default for UacConfig {
             unified: false,
             critic_baseline: true,
             select: 0,
+            selection: Selection::default(),
+            min_fit_steps: 0,
             max_resamples: 200,
         }
     }
@@ -63,10 +74,11 @@ impl UacConfig {
             return Err(format!("unknown module '{spec}' (available: uac, aeb)"));
         }
         let mut config = UacConfig::default();
-        let mut seen: Vec<char> = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
         for option in parts {
             // Each kind of option once: `uac.q25.q50` would leave it unclear which applies.
-            let kind = option.chars().next().unwrap_or(' ');
+            // The kind is the option's leading letters (`q25` -> `q`, `ens` -> `ens`).
+            let kind = option.trim_end_matches(|c: char| c.is_ascii_digit());
             if seen.contains(&kind) {
                 return Err(format!(
                     "module option '{option}' of {spec}: an option of this kind was already given"
@@ -119,10 +131,18 @@ impl UacConfig {
                         window,
                     };
                 }
+                f if f.starts_with('f') && f.len() > 1 => {
+                    config.min_fit_steps = f[1..]
+                        .parse()
+                        .map_err(|_| format!("module option '{f}': expected fNNN, e.g. f200"))?;
+                }
                 other => {
-                    return Err(format!(
-                        "module option '{other}' of uac is unknown (ema, unified, qNN, wNN, selNN)"
-                    ))
+                    if !config.selection.parse_option(other)? {
+                        return Err(format!(
+                            "module option '{other}' of uac is unknown (ema, unified, qNN, wNN, selNN, fNNN, {})",
+                            Selection::OPTIONS
+                        ));
+                    }
                 }
             }
         }
@@ -185,6 +205,35 @@ impl CriticState {
         }))
     }
 
+    /// Selection scores of candidate architectures (one batched critic pass), given the best
+    /// measured reward; see `Selection::score`.
+    pub fn score(
+        &self,
+        space: &Space,
+        tokens: &[&[u8]],
+        selection: &Selection,
+        best: f64,
+    ) -> Result<Vec<f64>, PipelineError> {
+        let Some(critic) = &self.critic else {
+            return Ok(vec![0.0; tokens.len()]);
+        };
+        let inputs: Vec<Vec<f32>> = tokens
+            .iter()
+            .map(|t| space.one_hot(&Arch::new(t.to_vec())))
+            .collect();
+        let (members, vu) = single_threaded(|| {
+            Ok::<_, crate::critic::CriticError>((
+                critic.predict_members(&inputs)?,
+                critic.predict(&inputs)?,
+            ))
+        })?;
+        Ok(members
+            .iter()
+            .zip(&vu)
+            .map(|(m, &(_, u))| selection.score(m, u, best))
+            .collect())
+    }
+
     /// Whether this estimate is trusted enough to skip the evaluation.
     pub fn confident(&self, estimate: Option<&CriticEstimate>) -> bool {
         estimate.is_some_and(|e| is_confident(e.uncertainty, self.sigma))
@@ -226,7 +275,11 @@ impl CriticState {
             Some(c) => c,
             None => Critic::new(input_dim, config.critic.clone(), seed)?,
         };
-        let fit = single_threaded(|| critic.fit(&inputs, &rewards))?;
+        let epochs = config
+            .critic
+            .epochs
+            .max(config.min_fit_steps.div_ceil(critic.steps_per_epoch(inputs.len())));
+        let fit = single_threaded(|| critic.fit_epochs(&inputs, &rewards, epochs))?;
         let sigma = config
             .sigma
             .sigma(&out_of_sample_errors(journal.state.get(experiment)?));

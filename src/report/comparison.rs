@@ -70,7 +70,7 @@ pub fn compare(
             .or_insert_with(|| (config.clone(), BTreeMap::new()));
         entry
             .1
-            .entry(config.strategy_name())
+            .entry(row_label(&config))
             .or_default()
             .push((exp.evaluation_trace(), exp.next_index()));
     }
@@ -282,4 +282,17 @@ impl Comparison {
         }
         out
     }
+}
+
+/// A comparison row's name: the strategy, and for a warm-started run where its knowledge came
+/// from, so cold and warm runs of one strategy are separate rows.
+fn row_label(config: &SearchConfig) -> String {
+    let mut label = config.strategy_name();
+    if let Some(task) = &config.prior.init_from {
+        label.push_str(&format!(" (warm: {task})"));
+    }
+    if let Some(id) = config.prior.warm_from {
+        label.push_str(&format!(" (warm: experiment {id})"));
+    }
+    label
 }

@@ -15,6 +15,10 @@ use super::recorder::Recorder;
 
 /// Name of the sled tree holding the events.
 const LOG_TREE: &str = "log";
+/// Name of the sled tree holding store metadata (outside the event log: not state).
+const META_TREE: &str = "meta";
+/// Key of the store id in the meta tree.
+const STORE_ID_KEY: &[u8] = b"store_id";
 /// Sub-directory of the store holding the sled database.
 const LOG_DIR: &str = "log";
 /// Sub-directory of the store holding content-addressed blobs.
@@ -114,6 +118,32 @@ impl Store {
             .get(key(seq))
             .map_err(|e| self.sled_err("read event", e))?;
         value.map(|v| decode_at(&self.dir, seq, &v)).transpose()
+    }
+
+    /// This store's id: 32 lowercase hex digits drawn at random the first time it is asked
+    /// for, then persisted (sled tree "meta", flushed and fdatasynced) and never changed.
+    /// Knowledge packages name the store they were exported from by it, so an import's
+    /// provenance survives copies and renames of the directory.
+    pub fn id(&self) -> Result<String, StoreError> {
+        let meta = self._db.open_tree(META_TREE).map_err(|e| self.sled_err("open tree \"meta\"", e))?;
+        if let Some(v) = meta.get(STORE_ID_KEY).map_err(|e| self.sled_err("read store id", e))? {
+            return String::from_utf8(v.to_vec()).map_err(|_| StoreError::Corrupt {
+                context: format!("store {}", self.dir.display()),
+                reason: "store id in tree \"meta\" is not UTF-8".to_string(),
+            });
+        }
+        let fresh = hex::encode(rand::random::<[u8; 16]>());
+        // compare_and_swap: if two threads race, both return the id that won.
+        let _ = meta
+            .compare_and_swap(STORE_ID_KEY, None as Option<&[u8]>, Some(fresh.as_bytes()))
+            .map_err(|e| self.sled_err("write store id", e))?;
+        meta.flush().map_err(|e| self.sled_err("flush store id", e))?;
+        let db_file = self.dir.join(LOG_DIR).join("db");
+        std::fs::File::open(&db_file)
+            .and_then(|f| f.sync_data())
+            .map_err(|e| StoreError::io("fdatasync", &db_file, e))?;
+        let stored = meta.get(STORE_ID_KEY).map_err(|e| self.sled_err("read store id", e))?;
+        Ok(stored.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or(fresh))
     }
 
     /// The blob directory of this store.

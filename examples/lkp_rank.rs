@@ -1,0 +1,187 @@
+//! Rank experiment for the knowledge pool (FNAS Figure 5b/c): do short trainings rank
+//! architectures like a long training does, from scratch versus from a warm pool?
+//!
+//! ```sh
+//! # 1. warm a pool with an earlier, separate search (same task name, same data options):
+//! fnas search --store runs/warm --task idx:../shared/data/mnist --algo mnas --modules lkp \
+//!     --budget 60 --batch 10 --seed 1 --max-train 4000 --max-val 1000
+//! # 2. rank N random architectures (default 30) after short budgets, both arms:
+//! cargo run --release --example lkp_rank -- runs/warm [DATA_DIR] [N]
+//! ```
+//!
+//! Reference: validation accuracy after `LONG` steps from scratch. Short budgets: `SHORT`
+//! steps, (a) from scratch and (b) with every part initialised from the warm pool (recall as
+//! in `--modules lkp`: threshold 0.8, representative policy of `pool::projection`). Printed:
+//! Spearman of each arm's accuracies with the reference, mean accuracy, and the pool arm's
+//! block hit ratio. Skips with a message when the data directory is absent. Uses 2 threads
+//! (one trainer each).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use fnas::critic::spearman;
+use fnas::pipeline::{plan_sample, EvaluatorFactory, LkpConfig, LkpJob, TrainedEvaluatorFactory};
+use fnas::pool::fold_pool;
+use fnas::space::{Arch, Space};
+use fnas::store::Store;
+use fnas::train::{load_task, DataOptions, Objective, ProxyConfig};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const LONG: usize = 300;
+const SHORT: [usize; 4] = [10, 20, 40, 80];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(warm) = args.get(1) else {
+        eprintln!("usage: lkp_rank WARM_STORE [DATA_DIR] [N]");
+        std::process::exit(2);
+    };
+    let data_dir = args
+        .get(2)
+        .cloned()
+        .unwrap_or_else(|| "/work/shared/data/mnist".into());
+    let n: usize = match args.get(3) {
+        Some(v) => v.parse()?,
+        None => 30,
+    };
+    if !std::path::Path::new(&data_dir).is_dir() {
+        println!("SKIP: {data_dir} is absent (the rank experiment needs MNIST IDX files)");
+        return Ok(());
+    }
+    let task_name = std::path::Path::new(&data_dir)
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("mnist")
+        .to_string();
+    let space = Space::builtin("mnas")?;
+    let opts = DataOptions {
+        max_train: Some(4000),
+        max_val: Some(1000),
+        ..DataOptions::default()
+    };
+    let data = Arc::new(load_task(&format!("idx:{data_dir}"), &opts)?);
+    let store = Store::open_existing(warm)?;
+    let snapshot = fold_pool(&store)?.snapshot(None);
+    println!("warm pool: {} representatives from {warm}", snapshot.len());
+
+    let mut rng = ChaCha8Rng::seed_from_u64(2026);
+    let mut archs: Vec<Arch> = Vec::new();
+    while archs.len() < n {
+        let a = Arch::new(
+            space
+                .decision_sizes()
+                .iter()
+                .map(|&k| rng.gen_range(0..k) as u8)
+                .collect(),
+        );
+        if !archs.contains(&a) {
+            archs.push(a);
+        }
+    }
+    let lkp = LkpConfig::default();
+    let mut cache = HashMap::new();
+    let plans: Vec<LkpJob> = archs
+        .iter()
+        .map(|a| {
+            plan_sample(
+                &snapshot,
+                &lkp,
+                &task_name,
+                &space,
+                a,
+                store.blobs(),
+                &mut cache,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let blocks = space.num_blocks();
+    let hits: usize = plans
+        .iter()
+        .map(|p| {
+            p.inits
+                .iter()
+                .filter(|i| (1..=blocks as u32).contains(&i.part))
+                .count()
+        })
+        .sum();
+
+    // (arch, steps, from pool) jobs, run on 2 threads.
+    let mut jobs: Vec<(usize, usize, bool)> = (0..n).map(|i| (i, LONG, false)).collect();
+    for &s in &SHORT {
+        for i in 0..n {
+            jobs.push((i, s, false));
+            jobs.push((i, s, true));
+        }
+    }
+    tch::set_num_threads(1);
+    let started = std::time::Instant::now();
+    let results: Vec<((usize, usize, bool), f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|w| {
+                let (jobs, archs, plans, space, data) = (&jobs, &archs, &plans, &space, &data);
+                scope.spawn(move || -> Result<Vec<_>, String> {
+                    let mut out = Vec::new();
+                    for &(i, steps, pool) in jobs.iter().skip(w).step_by(2) {
+                        let factory = TrainedEvaluatorFactory {
+                            space: space.clone(),
+                            data: data.clone(),
+                            proxy: ProxyConfig {
+                                steps,
+                                ..ProxyConfig::default()
+                            },
+                            objective: Objective::default(),
+                        };
+                        let mut ev = factory.make().map_err(|e| e.to_string())?;
+                        let seed = 1000 + i as u64;
+                        let e = ev
+                            .evaluate_with(&archs[i], seed, pool.then_some(&plans[i]))
+                            .map_err(|e| e.to_string())?;
+                        out.push(((i, steps, pool), e.accuracy));
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(Ok(v)) => all.extend(v),
+                Ok(Err(e)) => eprintln!("worker failed: {e}"),
+                Err(_) => eprintln!("worker panicked"),
+            }
+        }
+        all
+    });
+    let acc: HashMap<(usize, usize, bool), f64> = results.into_iter().collect();
+    let column = |steps: usize, pool: bool| -> Vec<f64> {
+        (0..n)
+            .map(|i| acc.get(&(i, steps, pool)).copied().unwrap_or(0.0))
+            .collect()
+    };
+    let reference = column(LONG, false);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    println!(
+        "{n} random mnas architectures on {task_name} (4000 train / 1000 val, width 0.25); reference: {LONG} steps from scratch, mean accuracy {:.1}%",
+        100.0 * mean(&reference)
+    );
+    println!(
+        "pool arm: {hits}/{} blocks initialised from the pool ({:.1}%), stem and head from the pool in every network",
+        n * blocks,
+        100.0 * hits as f64 / (n * blocks) as f64
+    );
+    println!("| steps | Spearman scratch | Spearman pool | mean acc scratch | mean acc pool |");
+    println!("|---:|---:|---:|---:|---:|");
+    for &s in &SHORT {
+        let (sc, po) = (column(s, false), column(s, true));
+        println!(
+            "| {s} | {:.3} | {:.3} | {:.1}% | {:.1}% |",
+            spearman(&sc, &reference),
+            spearman(&po, &reference),
+            100.0 * mean(&sc),
+            100.0 * mean(&po)
+        );
+    }
+    println!("wall time {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

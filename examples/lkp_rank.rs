@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data_dir = args
         .get(2)
         .cloned()
-        .unwrap_or_else(|| "/work/shared/data/mnist".into());
+        .unwrap_or_else(|| "../shared/data/mnist".into());
     let n: usize = match args.get(3) {
         Some(v) => v.parse()?,
         None => 30,

@@ -19,13 +19,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use fnas::bench::uniform_arch;
 use fnas::critic::spearman;
 use fnas::pipeline::{plan_sample, EvaluatorFactory, LkpConfig, LkpJob, TrainedEvaluatorFactory};
 use fnas::pool::fold_pool;
 use fnas::space::{Arch, Space};
 use fnas::store::Store;
 use fnas::train::{load_task, DataOptions, Objective, ProxyConfig};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 const LONG: usize = 300;
@@ -68,13 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     let mut archs: Vec<Arch> = Vec::new();
     while archs.len() < n {
-        let a = Arch::new(
-            space
-                .decision_sizes()
-                .iter()
-                .map(|&k| rng.gen_range(0..k) as u8)
-                .collect(),
-        );
+        let a = uniform_arch(&space.decision_sizes(), &mut rng);
         if !archs.contains(&a) {
             archs.push(a);
         }

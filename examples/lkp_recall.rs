@@ -11,6 +11,7 @@
 
 use std::time::Instant;
 
+use fnas::bench::uniform_arch;
 use fnas::pool::{num_parts, part_key, Pool, RecallIndex, Representative};
 use fnas::replay::Projection;
 use fnas::space::{Arch, Space};
@@ -19,13 +20,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn random_arch(space: &Space, rng: &mut ChaCha8Rng) -> Arch {
-    Arch::new(
-        space
-            .decision_sizes()
-            .iter()
-            .map(|&n| rng.gen_range(0..n) as u8)
-            .collect(),
-    )
+    uniform_arch(&space.decision_sizes(), rng)
 }
 
 fn blob(i: u64) -> BlobRef {

@@ -26,10 +26,14 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         match pair {
-            [f, v] if f == "--blocks" => blocks = v.parse().with_context(|| format!("--blocks {v}"))?,
+            [f, v] if f == "--blocks" => {
+                blocks = v.parse().with_context(|| format!("--blocks {v}"))?
+            }
             [f, v] if f == "--out" => out = PathBuf::from(v),
             [f, v] if f == "--sizes-from" => sizes_from = Some(PathBuf::from(v)),
-            other => bail!("unknown arguments {other:?} (--blocks N, --out DIR, --sizes-from STORE)"),
+            other => {
+                bail!("unknown arguments {other:?} (--blocks N, --out DIR, --sizes-from STORE)")
+            }
         }
     }
     let sizes: Vec<u64> = match &sizes_from {
@@ -42,7 +46,10 @@ fn main() -> Result<()> {
                 }
             }
             if s.is_empty() {
-                bail!("--sizes-from {}: no block_checkpointed events", dir.display());
+                bail!(
+                    "--sizes-from {}: no block_checkpointed events",
+                    dir.display()
+                );
             }
             s
         }
@@ -51,7 +58,11 @@ fn main() -> Result<()> {
     if out.exists() {
         std::fs::remove_dir_all(&out).with_context(|| format!("--out {}", out.display()))?;
     }
-    let (source_dir, target_dir, package) = (out.join("source"), out.join("target"), out.join("pool.fnas"));
+    let (source_dir, target_dir, package) = (
+        out.join("source"),
+        out.join("target"),
+        out.join("pool.fnas"),
+    );
 
     let t = Instant::now();
     let source = Store::open(&source_dir)?;
@@ -110,8 +121,19 @@ fn main() -> Result<()> {
     );
 
     let t = Instant::now();
-    let what = What { pool: true, critic: false, history: false };
-    let report = export_file(&source, &Selection::Task { task: "synthetic".into(), what }, &package)?;
+    let what = What {
+        pool: true,
+        critic: false,
+        history: false,
+    };
+    let report = export_file(
+        &source,
+        &Selection::Task {
+            task: "synthetic".into(),
+            what,
+        },
+        &package,
+    )?;
     let export_s = t.elapsed().as_secs_f64();
     drop(source);
     println!(

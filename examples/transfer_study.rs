@@ -58,7 +58,10 @@ fn parse() -> Result<Opts> {
             [f] => bail!("{f}: needs a value"),
             _ => unreachable!(),
         };
-        let num = |v: &str| v.parse::<u64>().with_context(|| format!("{flag} {v}: expected a number"));
+        let num = |v: &str| {
+            v.parse::<u64>()
+                .with_context(|| format!("{flag} {v}: expected a number"))
+        };
         match flag {
             "--data" => o.data = PathBuf::from(value),
             "--out" => o.out = PathBuf::from(value),
@@ -86,17 +89,45 @@ struct Arm {
 }
 
 const ARMS_UAC: [Arm; 2] = [
-    Arm { name: "fresh critic", algo: "fnas", init_from: false, import: false },
-    Arm { name: "MNIST critic (--init-from mnist)", algo: "fnas", init_from: true, import: true },
+    Arm {
+        name: "fresh critic",
+        algo: "fnas",
+        init_from: false,
+        import: false,
+    },
+    Arm {
+        name: "MNIST critic (--init-from mnist)",
+        algo: "fnas",
+        init_from: true,
+        import: true,
+    },
 ];
 const ARMS_LKP: [Arm; 2] = [
-    Arm { name: "empty pool", algo: "mnas+lkp", init_from: false, import: false },
-    Arm { name: "MNIST pool (imported)", algo: "mnas+lkp", init_from: false, import: true },
+    Arm {
+        name: "empty pool",
+        algo: "mnas+lkp",
+        init_from: false,
+        import: false,
+    },
+    Arm {
+        name: "MNIST pool (imported)",
+        algo: "mnas+lkp",
+        init_from: false,
+        import: true,
+    },
 ];
 
-fn config(o: &Opts, task: &str, name: &str, seed: u64, budget: u64, algo: &str) -> Result<SearchConfig> {
+fn config(
+    o: &Opts,
+    task: &str,
+    name: &str,
+    seed: u64,
+    budget: u64,
+    algo: &str,
+) -> Result<SearchConfig> {
     let mut c = SearchConfig::new(task, name, "mnas", seed, budget);
-    c.set_strategy(algo).map_err(|e| anyhow::anyhow!("{algo}: {e}"))?;
+    c.set_strategy(algo)
+        .map_err(|e| anyhow::anyhow!("{algo}: {e}"))?;
     c.batch_size = o.batch;
     c.data.max_val = Some(o.max_val);
     if let Some(s) = o.steps {
@@ -111,8 +142,12 @@ fn search(dir: &Path, c: SearchConfig) -> Result<Vec<f64>> {
     let store = Store::open(dir)?;
     let state = fold_store(&store)?;
     let done = state.experiments.values().find(|e| {
-        e.ended.is_some() && e.started.task == c.task_name && e.started.seed == c.seed && e.started.resumes.is_none()
-            && SearchConfig::from_json(&e.started.config_json).is_ok_and(|k| k.prior == c.prior && k.modules == c.modules)
+        e.ended.is_some()
+            && e.started.task == c.task_name
+            && e.started.seed == c.seed
+            && e.started.resumes.is_none()
+            && SearchConfig::from_json(&e.started.config_json)
+                .is_ok_and(|k| k.prior == c.prior && k.modules == c.modules)
     });
     if let Some(e) = done {
         return Ok(e.evaluation_trace());
@@ -121,7 +156,13 @@ fn search(dir: &Path, c: SearchConfig) -> Result<Vec<f64>> {
     let out = run_search(&store, Start::New(c), &SearchOptions::default())?;
     let state = fold_store(&store)?;
     let trace = state.get(out.experiment)?.evaluation_trace();
-    eprintln!("  {} experiment {}: {} evaluations in {:.0}s", dir.display(), out.experiment, trace.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "  {} experiment {}: {} evaluations in {:.0}s",
+        dir.display(),
+        out.experiment,
+        trace.len(),
+        t.elapsed().as_secs_f64()
+    );
     Ok(trace)
 }
 
@@ -144,16 +185,34 @@ fn main() -> Result<()> {
     let source = o.out.join("mnist-source");
     let algo = if lkp { "fnas+lkp" } else { "fnas" };
     eprintln!("source: MNIST history ({algo}), budget {}", o.source_budget);
-    let trace = search(&source, config(&o, &mnist, "mnist", 100, o.source_budget, algo)?)?;
-    println!("MNIST source history: {} real samples, best reward {:.4}", trace.len(), best(&trace));
+    let trace = search(
+        &source,
+        config(&o, &mnist, "mnist", 100, o.source_budget, algo)?,
+    )?;
+    println!(
+        "MNIST source history: {} real samples, best reward {:.4}",
+        trace.len(),
+        best(&trace)
+    );
 
     // 2. Export it.
     let package = o.out.join("mnist.fnas");
-    let what = What { pool: lkp, critic: true, history: true };
+    let what = What {
+        pool: lkp,
+        critic: true,
+        history: true,
+    };
     let t = Instant::now();
     let report = {
         let store = Store::open(&source)?;
-        export_file(&store, &Selection::Task { task: "mnist".into(), what }, &package)?
+        export_file(
+            &store,
+            &Selection::Task {
+                task: "mnist".into(),
+                what,
+            },
+            &package,
+        )?
     };
     println!(
         "package {}: {} events, {} blobs, {:.1} MiB, exported in {:.2}s",
@@ -172,7 +231,10 @@ fn main() -> Result<()> {
     if lkp {
         groups.push(&ARMS_LKP);
     }
-    println!("\n## Transfer MNIST -> {} ({} seeds, budget {} real samples, batch {})\n", o.target, o.seeds, o.budget, o.batch);
+    println!(
+        "\n## Transfer MNIST -> {} ({} seeds, budget {} real samples, batch {})\n",
+        o.target, o.seeds, o.budget, o.batch
+    );
     println!("| arm | final best reward | samples to reach the cold arm's final best (median, misses) | per seed: best / samples |");
     println!("|---|---|---|---|");
     for arms in groups {
@@ -180,13 +242,21 @@ fn main() -> Result<()> {
         for arm in arms.iter() {
             let mut per_seed = Vec::new();
             for seed in 0..o.seeds {
-                let dir = o.out.join(format!("{}-{}-s{seed}", o.target, arm.name.split(' ').take(2).collect::<Vec<_>>().join("-")));
+                let dir = o.out.join(format!(
+                    "{}-{}-s{seed}",
+                    o.target,
+                    arm.name.split(' ').take(2).collect::<Vec<_>>().join("-")
+                ));
                 if arm.import {
                     let store = Store::open(&dir)?;
                     let t = Instant::now();
                     let r = import_file(&store, &package)?;
                     if !r.already {
-                        eprintln!("  imported into {} in {:.2}s", dir.display(), t.elapsed().as_secs_f64());
+                        eprintln!(
+                            "  imported into {} in {:.2}s",
+                            dir.display(),
+                            t.elapsed().as_secs_f64()
+                        );
                     }
                 }
                 let mut c = config(&o, &target_task, &o.target, seed, o.budget, arm.algo)?;
@@ -208,7 +278,10 @@ fn main() -> Result<()> {
                 .collect();
             // Median over seeds, a seed that never reaches it counting as infinity.
             let misses = reach.iter().filter(|r| r.is_none()).count();
-            let mut all: Vec<f64> = reach.iter().map(|r| r.map_or(f64::INFINITY, |n| n as f64)).collect();
+            let mut all: Vec<f64> = reach
+                .iter()
+                .map(|r| r.map_or(f64::INFINITY, |n| n as f64))
+                .collect();
             all.sort_by(f64::total_cmp);
             let mid = match all.len() % 2 {
                 1 => all[all.len() / 2],
@@ -221,7 +294,12 @@ fn main() -> Result<()> {
             let seeds: Vec<String> = finals
                 .iter()
                 .zip(&reach)
-                .map(|(b, r)| format!("{b:.4} / {}", r.map_or("miss".to_string(), |n| n.to_string())))
+                .map(|(b, r)| {
+                    format!(
+                        "{b:.4} / {}",
+                        r.map_or("miss".to_string(), |n| n.to_string())
+                    )
+                })
                 .collect();
             println!(
                 "| {} | {} | {} | {} |",

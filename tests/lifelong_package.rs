@@ -10,15 +10,28 @@ use common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fnas::lifelong::{export_file, import_file, list_tasks, LifelongError, Selection, What};
 use fnas::lifelong::remap::remap_experiments;
+use fnas::lifelong::{export_file, import_file, list_tasks, LifelongError, Selection, What};
 use fnas::store::{Event, Imported, Store};
 
 fn uac_search(store: &Path, table: &Path, name: &str, seed: &str) -> u64 {
     macro_table_search(
         store,
         table,
-        &["--algo", "mnas", "--modules", "uac,aeb", "--task-name", name, "--seed", seed, "--budget", "30", "--batch", "10"],
+        &[
+            "--algo",
+            "mnas",
+            "--modules",
+            "uac,aeb",
+            "--task-name",
+            name,
+            "--seed",
+            seed,
+            "--budget",
+            "30",
+            "--batch",
+            "10",
+        ],
     )
 }
 
@@ -68,8 +81,24 @@ fn setup() -> Setup {
     uac_search(&source, &table, "macro", "2");
     uac_search(&target, &table, "other", "3");
     let package = dir.path().join("macro.fnas");
-    ok(&["export", "--store", s(&source), "--task", "macro", "--what", "critic,history", "--out", s(&package)]);
-    Setup { _dir: dir, source, target, package, table }
+    ok(&[
+        "export",
+        "--store",
+        s(&source),
+        "--task",
+        "macro",
+        "--what",
+        "critic,history",
+        "--out",
+        s(&package),
+    ]);
+    Setup {
+        _dir: dir,
+        source,
+        target,
+        package,
+        table,
+    }
 }
 
 #[test]
@@ -77,7 +106,10 @@ fn round_trip_keeps_events_blobs_and_provenance() {
     let st = setup();
     let before = all_events(&st.target).len() as u64;
     let out = ok(&["import", "--store", s(&st.target), s(&st.package)]);
-    assert!(out.contains("imported critic,history of task 'macro'"), "{out}");
+    assert!(
+        out.contains("imported critic,history of task 'macro'"),
+        "{out}"
+    );
 
     let source_events = all_events(&st.source);
     let target_events = all_events(&st.target);
@@ -89,13 +121,30 @@ fn round_trip_keeps_events_blobs_and_provenance() {
             _ => None,
         })
         .expect("an imported event");
-    assert_eq!(imported_seq, target_events.len() as u64, "provenance is the last event");
+    assert_eq!(
+        imported_seq,
+        target_events.len() as u64,
+        "provenance is the last event"
+    );
     let source_store = Store::open(&st.source).unwrap();
     let target_store = Store::open(&st.target).unwrap();
-    let Imported { source_store: sid, task, what, source_first_seq, source_last_seq, target_first_seq, target_last_seq, experiments, .. } = imported.clone();
+    let Imported {
+        source_store: sid,
+        task,
+        what,
+        source_first_seq,
+        source_last_seq,
+        target_first_seq,
+        target_last_seq,
+        experiments,
+        ..
+    } = imported.clone();
     assert_eq!(sid, source_store.id().unwrap());
     assert_ne!(sid, target_store.id().unwrap(), "stores have their own ids");
-    assert_eq!((task.as_str(), what), ("macro", vec!["critic".to_string(), "history".to_string()]));
+    assert_eq!(
+        (task.as_str(), what),
+        ("macro", vec!["critic".to_string(), "history".to_string()])
+    );
     assert_eq!(target_first_seq, before + 1);
     assert_eq!(target_last_seq, imported_seq - 1);
     assert_eq!(experiments.len(), 2);
@@ -119,7 +168,10 @@ fn round_trip_keeps_events_blobs_and_provenance() {
     let mut blobs = 0;
     for e in &appended {
         for b in e.blobs() {
-            assert_eq!(target_store.blobs().get(b).unwrap(), source_store.blobs().get(b).unwrap());
+            assert_eq!(
+                target_store.blobs().get(b).unwrap(),
+                source_store.blobs().get(b).unwrap()
+            );
             blobs += 1;
         }
     }
@@ -129,7 +181,10 @@ fn round_trip_keeps_events_blobs_and_provenance() {
     ok(&["replay", "--store", s(&st.target), "--verify"]);
     // Summary hashes are id-independent: each imported experiment's recorded hash holds.
     for (src, dst) in &map {
-        assert_eq!(summary_hash(&st.source, *src), summary_hash(&st.target, *dst));
+        assert_eq!(
+            summary_hash(&st.source, *src),
+            summary_hash(&st.target, *dst)
+        );
     }
     let tasks = ok(&["tasks", "--store", s(&st.target), "--json"]);
     let macro_line: serde_json::Value = tasks
@@ -154,7 +209,10 @@ fn importing_twice_is_a_no_op_and_own_packages_are_refused() {
     assert_eq!(blob_files(&st.target), blobs);
 
     let err = fails(&["import", "--store", s(&st.source), s(&st.package)]);
-    assert!(err.contains("exported from store") && err.contains("itself"), "{err}");
+    assert!(
+        err.contains("exported from store") && err.contains("itself"),
+        "{err}"
+    );
 }
 
 /// Re-exporting unchanged knowledge gives the same bytes, hence the same package id.
@@ -162,15 +220,31 @@ fn importing_twice_is_a_no_op_and_own_packages_are_refused() {
 fn export_is_deterministic() {
     let st = setup();
     let again = st.package.with_file_name("again.fnas");
-    ok(&["export", "--store", s(&st.source), "--task", "macro", "--what", "history,critic", "--out", s(&again)]);
-    assert_eq!(std::fs::read(&st.package).unwrap(), std::fs::read(&again).unwrap());
+    ok(&[
+        "export",
+        "--store",
+        s(&st.source),
+        "--task",
+        "macro",
+        "--what",
+        "history,critic",
+        "--out",
+        s(&again),
+    ]);
+    assert_eq!(
+        std::fs::read(&st.package).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
 }
 
 fn assert_rejected_unchanged(target: &Path, package: &Path, expect: &str) {
     let events = all_events(target);
     let blobs = blob_files(target);
     let err = fails(&["import", "--store", s(target), s(package)]);
-    assert!(err.contains(&package.display().to_string()), "error names the file: {err}");
+    assert!(
+        err.contains(&package.display().to_string()),
+        "error names the file: {err}"
+    );
     assert!(err.contains(expect), "expected '{expect}' in: {err}");
     assert_eq!(all_events(target), events, "log unchanged");
     assert_eq!(blob_files(target), blobs, "blobs unchanged");
@@ -214,12 +288,18 @@ fn a_task_registered_with_other_data_is_refused() {
     let (head, rest) = text.split_once("\n00000000,").unwrap();
     let other_table = other_dir.join("macro.csv");
     std::fs::write(&other_table, format!("{head}\n00000000,1{rest}")).unwrap();
-    assert_ne!(std::fs::read(&other_table).unwrap(), std::fs::read(&st.table).unwrap());
+    assert_ne!(
+        std::fs::read(&other_table).unwrap(),
+        std::fs::read(&st.table).unwrap()
+    );
     uac_search(&st.target, &other_table, "macro", "4");
     assert_rejected_unchanged(&st.target, &st.package, "registered in store");
     let store = Store::open(&st.target).unwrap();
     let err = import_file(&store, &st.package).unwrap_err();
-    assert!(matches!(err, LifelongError::FingerprintMismatch { ref task, .. } if task == "macro"), "{err}");
+    assert!(
+        matches!(err, LifelongError::FingerprintMismatch { ref task, .. } if task == "macro"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -230,17 +310,43 @@ fn replay_into_rebuilds_one_experiment_elsewhere() {
     uac_search(&source, &table, "macro", "1");
     let second = uac_search(&source, &table, "macro", "2");
     let into = dir.path().join("new");
-    let out = ok(&["replay", "--store", s(&source), "--experiment", &second.to_string(), "--into", s(&into)]);
-    let line = out.lines().find(|l| l.starts_with(&format!("experiment {second} is experiment "))).unwrap();
+    let out = ok(&[
+        "replay",
+        "--store",
+        s(&source),
+        "--experiment",
+        &second.to_string(),
+        "--into",
+        s(&into),
+    ]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&format!("experiment {second} is experiment ")))
+        .unwrap();
     let target_id: u64 = line.split_whitespace().nth(4).unwrap().parse().unwrap();
     ok(&["replay", "--store", s(&into), "--verify"]);
-    assert_eq!(summary_hash(&into, target_id), summary_hash(&source, second));
+    assert_eq!(
+        summary_hash(&into, target_id),
+        summary_hash(&source, second)
+    );
     let store = Store::open(&into).unwrap();
     let tasks = list_tasks(&store).unwrap();
     assert_eq!(tasks.len(), 1);
-    assert_eq!((tasks[0].experiments, tasks[0].imports), (1, 1), "only that experiment");
+    assert_eq!(
+        (tasks[0].experiments, tasks[0].imports),
+        (1, 1),
+        "only that experiment"
+    );
     drop(store);
-    let err = fails(&["replay", "--store", s(&source), "--experiment", "999", "--into", s(&into)]);
+    let err = fails(&[
+        "replay",
+        "--store",
+        s(&source),
+        "--experiment",
+        "999",
+        "--into",
+        s(&into),
+    ]);
     assert!(err.contains("--experiment 999"), "{err}");
 }
 
@@ -251,21 +357,65 @@ fn export_errors_name_the_flag() {
     let store_dir = dir.path().join("s");
     uac_search(&store_dir, &table, "macro", "1");
     let out = dir.path().join("x.fnas");
-    let err = fails(&["export", "--store", s(&store_dir), "--task", "nope", "--out", s(&out)]);
+    let err = fails(&[
+        "export",
+        "--store",
+        s(&store_dir),
+        "--task",
+        "nope",
+        "--out",
+        s(&out),
+    ]);
     assert!(err.contains("--task nope"), "{err}");
-    let err = fails(&["export", "--store", s(&store_dir), "--task", "macro", "--what", "weights", "--out", s(&out)]);
+    let err = fails(&[
+        "export",
+        "--store",
+        s(&store_dir),
+        "--task",
+        "macro",
+        "--what",
+        "weights",
+        "--out",
+        s(&out),
+    ]);
     assert!(err.contains("--what"), "{err}");
-    let err = fails(&["export", "--store", s(&store_dir), "--task", "macro", "--what", "pool", "--out", s(&out)]);
+    let err = fails(&[
+        "export",
+        "--store",
+        s(&store_dir),
+        "--task",
+        "macro",
+        "--what",
+        "pool",
+        "--out",
+        s(&out),
+    ]);
     assert!(err.contains("block_checkpointed"), "{err}");
     assert!(!out.exists(), "no partial package");
     let store = Store::open(&store_dir).unwrap();
     let what = What::parse(&["critic"]).unwrap();
-    let report = export_file(&store, &Selection::Task { task: "macro".into(), what }, &out).unwrap();
+    let report = export_file(
+        &store,
+        &Selection::Task {
+            task: "macro".into(),
+            what,
+        },
+        &out,
+    )
+    .unwrap();
     assert!(report.header.events > 2 && report.header.blobs >= 1);
     assert_eq!(report.bytes, std::fs::metadata(&out).unwrap().len());
-    let err = fails(&["import", "--store", s(&dir.path().join("t")), s(&dir.path().join("missing.fnas"))]);
+    let err = fails(&[
+        "import",
+        "--store",
+        s(&dir.path().join("t")),
+        s(&dir.path().join("missing.fnas")),
+    ]);
     assert!(err.contains("missing.fnas"), "{err}");
-    assert!(!dir.path().join("t").exists(), "a failed import creates no store");
+    assert!(
+        !dir.path().join("t").exists(),
+        "a failed import creates no store"
+    );
 }
 
 /// The pool (LKP blocks, real training on the built-in digits task) travels whole: every
@@ -273,11 +423,42 @@ fn export_errors_name_the_flag() {
 #[test]
 fn pool_round_trip_on_digits() {
     let dir = tempfile::tempdir().unwrap();
-    let (source, target, package) = (dir.path().join("s"), dir.path().join("t"), dir.path().join("p.fnas"));
-    let mut args = vec!["search", "--store", s(&source), "--task", "digits", "--algo", "mnas", "--modules", "lkp", "--budget", "3", "--batch", "3", "--workers", "1", "-q"];
+    let (source, target, package) = (
+        dir.path().join("s"),
+        dir.path().join("t"),
+        dir.path().join("p.fnas"),
+    );
+    let mut args = vec![
+        "search",
+        "--store",
+        s(&source),
+        "--task",
+        "digits",
+        "--algo",
+        "mnas",
+        "--modules",
+        "lkp",
+        "--budget",
+        "3",
+        "--batch",
+        "3",
+        "--workers",
+        "1",
+        "-q",
+    ];
     args.extend(FAST);
     ok(&args);
-    ok(&["export", "--store", s(&source), "--task", "digits", "--what", "pool", "--out", s(&package)]);
+    ok(&[
+        "export",
+        "--store",
+        s(&source),
+        "--task",
+        "digits",
+        "--what",
+        "pool",
+        "--out",
+        s(&package),
+    ]);
     ok(&["import", "--store", s(&target), s(&package)]);
     let blocks = |dir: &Path| -> Vec<fnas::store::BlockCheckpointed> {
         all_events(dir)
@@ -293,8 +474,14 @@ fn pool_round_trip_on_digits() {
     assert_eq!(src.len(), dst.len());
     let (ss, ts) = (Store::open(&source).unwrap(), Store::open(&target).unwrap());
     for (a, b) in src.iter().zip(&dst) {
-        assert_eq!((&a.key, &a.weights, a.part, &a.task), (&b.key, &b.weights, b.part, &b.task));
-        assert_eq!(ss.blobs().get(&a.weights).unwrap(), ts.blobs().get(&b.weights).unwrap());
+        assert_eq!(
+            (&a.key, &a.weights, a.part, &a.task),
+            (&b.key, &b.weights, b.part, &b.task)
+        );
+        assert_eq!(
+            ss.blobs().get(&a.weights).unwrap(),
+            ts.blobs().get(&b.weights).unwrap()
+        );
     }
     let tasks = list_tasks(&ts).unwrap();
     assert_eq!(tasks[0].pool_blocks, src.len() as u64);

@@ -12,7 +12,16 @@ use fnas::replay::fold_store;
 use fnas::space::Space;
 use fnas::store::{CriticUpdated, Store};
 
-const RUN: [&str; 8] = ["--algo", "mnas", "--modules", "uac", "--budget", "30", "--batch", "10"];
+const RUN: [&str; 8] = [
+    "--algo",
+    "mnas",
+    "--modules",
+    "uac",
+    "--budget",
+    "30",
+    "--batch",
+    "10",
+];
 
 fn search(store: &Path, table: &Path, name: &str, seed: &str, extra: &[&str]) -> u64 {
     let mut args = RUN.to_vec();
@@ -45,14 +54,22 @@ fn shifted_table(dir: &Path, base: &Path) -> std::path::PathBuf {
 fn critics(store: &Path, id: u64) -> Vec<CriticUpdated> {
     let st = Store::open(store).unwrap();
     let state = fold_store(&st).unwrap();
-    state.get(id).unwrap().critics.iter().map(|(_, c)| c.clone()).collect()
+    state
+        .get(id)
+        .unwrap()
+        .critics
+        .iter()
+        .map(|(_, c)| c.clone())
+        .collect()
 }
 
 fn first_batch_has_estimates(store: &Path, id: u64) -> bool {
     let st = Store::open(store).unwrap();
     let state = fold_store(&st).unwrap();
     let exp = state.get(id).unwrap();
-    exp.samples.range(..10).all(|(_, r)| r.reward.as_ref().is_some_and(|r| r.critic.is_some()))
+    exp.samples
+        .range(..10)
+        .all(|(_, r)| r.reward.as_ref().is_some_and(|r| r.critic.is_some()))
 }
 
 #[test]
@@ -63,7 +80,17 @@ fn init_from_and_warm_from_change_the_critic_and_replay_verifies() {
     let source = dir.path().join("source");
     let prior_id = search(&source, &table, "macro", "1", &[]);
     let package = dir.path().join("macro.fnas");
-    ok(&["export", "--store", s(&source), "--task", "macro", "--what", "critic,history", "--out", s(&package)]);
+    ok(&[
+        "export",
+        "--store",
+        s(&source),
+        "--task",
+        "macro",
+        "--what",
+        "critic,history",
+        "--out",
+        s(&package),
+    ]);
     let source_last = critics(&source, prior_id).last().unwrap().clone();
 
     let target = dir.path().join("target");
@@ -72,16 +99,27 @@ fn init_from_and_warm_from_change_the_critic_and_replay_verifies() {
     let imported_id = {
         let st = Store::open(&target).unwrap();
         let state = fold_store(&st).unwrap();
-        let id = state.experiments.values().find(|e| e.started.task == "macro").unwrap().id;
+        let id = state
+            .experiments
+            .values()
+            .find(|e| e.started.task == "macro")
+            .unwrap()
+            .id;
         let prior = Prior::load(
             &st,
             st.last_seq().unwrap() + 1,
-            &PriorConfig { init_from: Some("macro".into()), warm_from: None },
+            &PriorConfig {
+                init_from: Some("macro".into()),
+                warm_from: None,
+            },
             &Space::builtin("nb-macro").unwrap(),
         )
         .unwrap();
         assert_eq!(prior.critic.as_ref().unwrap().weights, source_last.weights);
-        assert_eq!(prior.history.len() as u64, state.get(id).unwrap().distinct_evaluations());
+        assert_eq!(
+            prior.history.len() as u64,
+            state.get(id).unwrap().distinct_evaluations()
+        );
         id
     };
 
@@ -98,9 +136,18 @@ fn init_from_and_warm_from_change_the_critic_and_replay_verifies() {
     assert_ne!(warm_critics[1].weights, cold_critics[0].weights);
     assert_eq!(warm_critics[1].samples, cold_critics[0].samples);
 
-    let pre = search(&target, &shifted, "shifted", "5", &["--warm-from", &imported_id.to_string()]);
+    let pre = search(
+        &target,
+        &shifted,
+        "shifted",
+        "5",
+        &["--warm-from", &imported_id.to_string()],
+    );
     let pre_critics = critics(&target, pre);
-    assert_eq!(pre_critics[0].samples, 30, "pre-trained on the history's 30 real samples");
+    assert_eq!(
+        pre_critics[0].samples, 30,
+        "pre-trained on the history's 30 real samples"
+    );
     assert!(first_batch_has_estimates(&target, pre));
     assert_ne!(pre_critics[0].weights, warm_critics[0].weights);
 
@@ -110,8 +157,13 @@ fn init_from_and_warm_from_change_the_critic_and_replay_verifies() {
         .filter_map(|e| e["event"].get("ExperimentStarted").cloned())
         .last()
         .unwrap();
-    let config: serde_json::Value = serde_json::from_str(config["config_json"].as_str().unwrap()).unwrap();
-    assert_eq!(config["prior"]["warm_from"].as_u64(), Some(imported_id), "recorded in the config");
+    let config: serde_json::Value =
+        serde_json::from_str(config["config_json"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        config["prior"]["warm_from"].as_u64(),
+        Some(imported_id),
+        "recorded in the config"
+    );
 }
 
 #[test]
@@ -122,7 +174,18 @@ fn warm_start_flags_are_checked_before_anything_is_recorded() {
     search(&store, &table, "macro", "1", &[]);
     let before = events(&store).len();
     let task = format!("table:{}", table.display());
-    let base = ["search", "--store", s(&store), "--task", &task, "--space", "nb-macro", "-q", "--budget", "10"];
+    let base = [
+        "search",
+        "--store",
+        s(&store),
+        "--task",
+        &task,
+        "--space",
+        "nb-macro",
+        "-q",
+        "--budget",
+        "10",
+    ];
     let run = |extra: &[&str]| {
         let mut a = base.to_vec();
         a.extend(extra);
@@ -134,11 +197,27 @@ fn warm_start_flags_are_checked_before_anything_is_recorded() {
     assert!(err.contains("--modules uac"), "{err}");
     let err = run(&["--algo", "mnas", "--modules", "uac", "--warm-from", "9999"]);
     assert!(err.contains("--warm-from 9999"), "{err}");
-    assert_eq!(events(&store).len(), before, "refused searches record nothing");
+    assert_eq!(
+        events(&store).len(),
+        before,
+        "refused searches record nothing"
+    );
     // Other strategies take the prior too (its history), and check it the same way.
     let err = fails(&[
-        "search", "--store", s(&store), "--task", &task, "--space", "nb-macro", "-q", "--algo", "rs",
-        "--task-name", "x", "--init-from", "nope",
+        "search",
+        "--store",
+        s(&store),
+        "--task",
+        &task,
+        "--space",
+        "nb-macro",
+        "-q",
+        "--algo",
+        "rs",
+        "--task-name",
+        "x",
+        "--init-from",
+        "nope",
     ]);
     assert!(err.contains("--init-from nope"), "{err}");
 }

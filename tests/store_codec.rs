@@ -265,7 +265,12 @@ fn v2_golden_files_decode() {
     for event in examples_v2() {
         let path = golden_path(2, &event);
         let golden = read_golden(&path);
-        assert_eq!(codec::peek(&golden).unwrap().schema, 2, "{}", path.display());
+        assert_eq!(
+            codec::peek(&golden).unwrap().schema,
+            2,
+            "{}",
+            path.display()
+        );
         assert_eq!(codec::decode(&golden).unwrap(), event, "{}", path.display());
     }
 }
@@ -494,7 +499,17 @@ fn experiment_and_blobs_accessors() {
     let experiments: Vec<Option<u64>> = ex.iter().map(Event::experiment).collect();
     assert_eq!(
         experiments,
-        [None, None, Some(2), Some(2), Some(2), Some(2), Some(2), Some(2), None]
+        [
+            None,
+            None,
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(2),
+            None
+        ]
     );
     let blobs: Vec<Vec<&BlobRef>> = ex.iter().map(Event::blobs).collect();
     let (a, b, c, d) = (blob('a'), blob('b'), blob('c'), blob('d'));

@@ -302,7 +302,10 @@ fn default_strategy_never_pays_twice_for_one_network_and_replays() {
     for (tokens, _) in &evaluated {
         let canonical =
             fnas::bench::stage_identity_canonical(&space, &fnas::space::Arch::new(tokens.clone()));
-        assert!(networks.insert(canonical), "{tokens:?}: a duplicate encoding was evaluated");
+        assert!(
+            networks.insert(canonical),
+            "{tokens:?}: a duplicate encoding was evaluated"
+        );
     }
     assert!(ok(&["replay", "--store", s(&store_dir), "--verify"]).contains("OK"));
 }
@@ -317,8 +320,22 @@ fn a_warm_bench_arm_starts_from_the_prior_tasks_best_architectures() {
     let store_dir = dir.path().join("warm");
     let bench = |table: &std::path::Path, seeds: &str, budget: &str, extra: &[&str]| {
         let mut args = vec![
-            "bench", "--store", s(&store_dir), "--table", s(table), "--space", "nb-macro",
-            "--algos", "fnas", "--seeds", seeds, "--budget", budget, "--batch", "10", "-q",
+            "bench",
+            "--store",
+            s(&store_dir),
+            "--table",
+            s(table),
+            "--space",
+            "nb-macro",
+            "--algos",
+            "fnas",
+            "--seeds",
+            seeds,
+            "--budget",
+            budget,
+            "--batch",
+            "10",
+            "-q",
         ];
         args.extend(extra);
         ok(&args)
@@ -328,7 +345,11 @@ fn a_warm_bench_arm_starts_from_the_prior_tasks_best_architectures() {
     assert!(out.contains("(warm: macro)"), "{out}");
     let store = Store::open(&store_dir).unwrap();
     let state = fold_store(&store).unwrap();
-    let prior = state.experiments.values().find(|e| e.started.task == "macro").unwrap();
+    let prior = state
+        .experiments
+        .values()
+        .find(|e| e.started.task == "macro")
+        .unwrap();
     let prior_best = prior.best().unwrap().1.reward;
     let warm: Vec<u64> = state
         .experiments
@@ -341,8 +362,15 @@ fn a_warm_bench_arm_starts_from_the_prior_tasks_best_architectures() {
     for id in warm {
         let evaluated = evaluated_in_order(&store_dir, id);
         // The first batch already holds the prior's best architecture.
-        let first_batch = evaluated.iter().take(10).map(|e| e.1).fold(f64::MIN, f64::max);
-        assert!(first_batch >= prior_best, "experiment {id}: {first_batch} < {prior_best}");
+        let first_batch = evaluated
+            .iter()
+            .take(10)
+            .map(|e| e.1)
+            .fold(f64::MIN, f64::max);
+        assert!(
+            first_batch >= prior_best,
+            "experiment {id}: {first_batch} < {prior_best}"
+        );
     }
     assert!(ok(&["replay", "--store", s(&store_dir), "--verify"]).contains("OK"));
 }

@@ -19,7 +19,7 @@ pub use canonical::{space_canonical, stage_identity_canonical};
 pub use error::BenchError;
 pub use evolution::RegularizedEvolution;
 pub use plot::plot_best_so_far;
-pub use proposer::Proposer;
+pub use proposer::{uniform_arch, Proposer};
 pub use random::RandomSearch;
 pub use simulate::{run_on_table, Distinct, TableRun};
 pub use stats::{

@@ -20,9 +20,9 @@ pub trait Proposer {
     fn name(&self) -> String;
 }
 
-/// Draws a token uniformly for every decision: random search's proposal and evolution's
-/// initial population.
-pub(crate) fn uniform_arch(sizes: &[usize], rng: &mut ChaCha8Rng) -> Arch {
+/// Draws a token uniformly for every decision: random search's proposal, evolution's
+/// initial population, and the random architectures of the pool experiments (`examples/`).
+pub fn uniform_arch(sizes: &[usize], rng: &mut ChaCha8Rng) -> Arch {
     use rand::Rng;
     Arch::new(
         sizes

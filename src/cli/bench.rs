@@ -33,9 +33,7 @@ pub fn bench(args: BenchArgs) -> Result<()> {
         .canonicalize()
         .with_context(|| format!("--table {}", args.table.display()))?;
     let task = format!("table:{}", table.display());
-    let task_name = default_task_name(&task)
-        .trim_end_matches(".csv")
-        .to_string();
+    let task_name = default_task_name(&task);
     if let Some(out) = &args.out {
         if out.exists() && !out.is_dir() {
             bail!("--out {}: exists and is not a directory", out.display());

@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use fnas::lifelong::{
-    export_file, export_to, import_file, import_from, list_tasks, ExportReport, ImportReport, Selection,
-    What,
+    export_file, export_to, import_file, import_from, list_tasks, ExportReport, ImportReport,
+    Selection, What,
 };
 use fnas::store::Store;
 
@@ -60,17 +60,26 @@ pub fn export(args: ExportArgs) -> Result<()> {
     };
     let report = export_file(&store, &selection, &args.out)
         .with_context(|| format!("export --task {} --out {}", args.task, args.out.display()))?;
-    print_export(&report, &args.out.display().to_string(), t.elapsed().as_secs_f64());
+    print_export(
+        &report,
+        &args.out.display().to_string(),
+        t.elapsed().as_secs_f64(),
+    );
     Ok(())
 }
 
 pub fn import(args: ImportArgs) -> Result<()> {
     // A missing package must not leave a new empty store behind.
-    std::fs::metadata(&args.package).with_context(|| format!("package {}", args.package.display()))?;
+    std::fs::metadata(&args.package)
+        .with_context(|| format!("package {}", args.package.display()))?;
     let store = Store::open(&args.store.store)?;
     let t = Instant::now();
     let report = import_file(&store, &args.package)?;
-    print_import(&report, &args.package.display().to_string(), t.elapsed().as_secs_f64());
+    print_import(
+        &report,
+        &args.package.display().to_string(),
+        t.elapsed().as_secs_f64(),
+    );
     Ok(())
 }
 
@@ -85,7 +94,15 @@ pub fn tasks(args: TasksArgs) -> Result<()> {
     }
     println!(
         "{:<16} {:<14} {:<12} {:>7} {:>11} {:>7} {:>7} {:>10} {:>7}",
-        "task", "fingerprint", "shape", "classes", "experiments", "samples", "critics", "pool", "imports"
+        "task",
+        "fingerprint",
+        "shape",
+        "classes",
+        "experiments",
+        "samples",
+        "critics",
+        "pool",
+        "imports"
     );
     for t in &tasks {
         let shape: Vec<String> = t.input_shape.iter().map(u32::to_string).collect();
@@ -115,16 +132,29 @@ pub fn replay_into(args: ReplayArgs) -> Result<()> {
         anyhow::bail!("--verify cannot be combined with --into; run `fnas replay --store {} --verify` afterwards", into.display());
     }
     let source = Store::open_existing(&args.store.store)?;
-    let label = format!("experiment {experiment} of store {}", source.dir().display());
+    let label = format!(
+        "experiment {experiment} of store {}",
+        source.dir().display()
+    );
     let mut bytes = Vec::new();
     let t = Instant::now();
-    export_to(&source, &Selection::Experiment(experiment), &mut bytes, &label)?;
+    export_to(
+        &source,
+        &Selection::Experiment(experiment),
+        &mut bytes,
+        &label,
+    )?;
     drop(source);
     let target = Store::open(into).with_context(|| format!("--into {}", into.display()))?;
     let report = import_from(&target, &mut Cursor::new(bytes), &label)?;
     print_import(&report, &label, t.elapsed().as_secs_f64());
     if let Some(m) = report.experiments.iter().find(|m| m.source == experiment) {
-        println!("experiment {} is experiment {} in {}", experiment, m.target, into.display());
+        println!(
+            "experiment {} is experiment {} in {}",
+            experiment,
+            m.target,
+            into.display()
+        );
     }
     Ok(())
 }

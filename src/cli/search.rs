@@ -128,12 +128,14 @@ pub fn table_options(args: &TableArgs) -> TableOptions {
     }
 }
 
-/// `idx:../data/mnist` registers as `mnist`; `digits` as itself.
+/// `idx:../data/mnist` registers as `mnist`, `table:../b/nb201_cifar10.csv` as
+/// `nb201_cifar10` (search and bench agree, so `--init-from nb201_cifar10` finds either's
+/// knowledge); `digits` as itself.
 pub fn default_task_name(spec: &str) -> String {
     match spec.split_once(':') {
         Some((_, dir)) => Path::new(dir.trim_end_matches('/'))
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| n.to_string_lossy().trim_end_matches(".csv").to_string())
             .unwrap_or_else(|| spec.to_string()),
         None => spec.to_string(),
     }

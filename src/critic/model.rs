@@ -13,7 +13,6 @@
 //! the last one U. One AdamW minimises the sum of their losses; their variables are disjoint
 //! slices of the stacked tensors, so this is `K + 2` independent fits sharing the batches.
 
-use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use super::config::{CriticConfig, MAX_WIDTH};
@@ -28,18 +27,9 @@ use crate::nn::{Adam, SeededUniform};
 const FLAT: &str = "nets";
 
 /// How well the critic matches a set of real samples, all in reward units. Returned by
-/// `fit` (measured on the data it was fitted on, so optimistic) and `evaluate` (any data).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-pub struct CriticFit {
-    /// Mean |V - R|.
-    pub value_loss: f64,
-    /// Mean |U - |V - R||.
-    pub uncertainty_loss: f64,
-    /// Spearman rank correlation of V and R (0 when undefined, see `metrics::spearman`).
-    pub spearman: f64,
-    /// Fraction of samples with |V - R| <= U.
-    pub coverage: f64,
-}
+/// `fit` (measured on the data it was fitted on, so optimistic) and `evaluate` (any data);
+/// the very type a `critic_updated` event records, so no conversion can drop a field.
+pub use crate::store::CriticFit;
 
 /// The affine map between rewards and the standardised targets the nets learn:
 /// `R = mean + std * r`. Refreshed at every fit from the rewards given, so one config works
@@ -232,7 +222,12 @@ impl Critic {
         let x = to_matrix(inputs, self.input_dim)?;
         let members = self.cfg.folds as i64 + 1;
         let values = tch::no_grad(|| -> Result<Tensor, CriticError> {
-            Ok(self.nets.forward(&x)?.f_narrow(0, 0, members)?.f_transpose(0, 1)?.f_contiguous()?)
+            Ok(self
+                .nets
+                .forward(&x)?
+                .f_narrow(0, 0, members)?
+                .f_transpose(0, 1)?
+                .f_contiguous()?)
         })?;
         let values = Vec::<Vec<f32>>::try_from(&values)?;
         let Scale { mean, std } = self.scale;

@@ -23,10 +23,20 @@ pub struct ExportReport {
 }
 
 /// Exports `selection` of `store` to the file `out`.
-pub fn export_file(store: &Store, selection: &Selection, out: &Path) -> Result<ExportReport, LifelongError> {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+pub fn export_file(
+    store: &Store,
+    selection: &Selection,
+    out: &Path,
+) -> Result<ExportReport, LifelongError> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if name.is_empty() {
-        return Err(LifelongError::Invalid(format!("--out {}: not a file name", out.display())));
+        return Err(LifelongError::Invalid(format!(
+            "--out {}: not a file name",
+            out.display()
+        )));
     }
     let tmp = out.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
@@ -36,8 +46,10 @@ pub fn export_file(store: &Store, selection: &Selection, out: &Path) -> Result<E
         let file = w
             .into_inner()
             .map_err(|e| LifelongError::io("write package", &tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| LifelongError::io("fsync package", &tmp, e))?;
-        std::fs::rename(&tmp, out).map_err(|e| LifelongError::io("rename package into place", out, e))?;
+        file.sync_all()
+            .map_err(|e| LifelongError::io("fsync package", &tmp, e))?;
+        std::fs::rename(&tmp, out)
+            .map_err(|e| LifelongError::io("rename package into place", out, e))?;
         Ok(report)
     })();
     if result.is_err() {
@@ -65,7 +77,10 @@ pub fn export_to<W: Write>(
         events: selected.events.len() as u64,
         blobs: selected.blobs.len() as u64,
     };
-    let mut counter = CountingWriter { inner: out, bytes: 0 };
+    let mut counter = CountingWriter {
+        inner: out,
+        bytes: 0,
+    };
     let id = write_package(
         &mut counter,
         &header,

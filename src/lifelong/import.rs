@@ -46,7 +46,11 @@ pub struct ImportReport {
 /// Imports the package file at `path` into `store`.
 pub fn import_file(store: &Store, path: &Path) -> Result<ImportReport, LifelongError> {
     let file = File::open(path).map_err(|e| LifelongError::io("open package", path, e))?;
-    import_from(store, &mut BufReader::new(file), &path.display().to_string())
+    import_from(
+        store,
+        &mut BufReader::new(file),
+        &path.display().to_string(),
+    )
 }
 
 /// Imports a package from any seekable reader (`label` names it in errors).
@@ -115,7 +119,10 @@ pub fn import_from<R: Read + Seek>(
         events.push(remapped);
     }
     if events.is_empty() {
-        return Err(LifelongError::bad(label, "holds nothing this store does not already have"));
+        return Err(LifelongError::bad(
+            label,
+            "holds nothing this store does not already have",
+        ));
     }
     let (first, last) = (base, base + events.len() as u64 - 1);
     let experiments: Vec<ExperimentMapping> = map
@@ -135,9 +142,14 @@ pub fn import_from<R: Read + Seek>(
     }));
     // The fold of the target must accept the events exactly as they will be appended.
     for (k, e) in events.iter().enumerate() {
-        state.apply(base + k as u64, e, store.blobs()).map_err(|err| {
-            LifelongError::bad(label, format!("does not fit store {}: {err}", store.dir().display()))
-        })?;
+        state
+            .apply(base + k as u64, e, store.blobs())
+            .map_err(|err| {
+                LifelongError::bad(
+                    label,
+                    format!("does not fit store {}: {err}", store.dir().display()),
+                )
+            })?;
     }
 
     let mut new_blobs = 0;
@@ -186,7 +198,9 @@ fn check_self_contained(pkg: &Verified, label: &str) -> Result<(), LifelongError
     if seqs.windows(2).any(|w| w[0] >= w[1]) {
         return bad("events are not in increasing source sequence order".into());
     }
-    if seqs.first().copied().unwrap_or(0) != h.source_first_seq || seqs.last().copied().unwrap_or(0) != h.source_last_seq {
+    if seqs.first().copied().unwrap_or(0) != h.source_first_seq
+        || seqs.last().copied().unwrap_or(0) != h.source_last_seq
+    {
         return bad("header's source sequence range does not match its events".into());
     }
     let registered = pkg
@@ -194,7 +208,10 @@ fn check_self_contained(pkg: &Verified, label: &str) -> Result<(), LifelongError
         .iter()
         .any(|(_, e)| matches!(e, Event::TaskRegistered(t) if t.task == h.task));
     if !registered {
-        return bad(format!("task '{}' is not registered in the package", h.task));
+        return bad(format!(
+            "task '{}' is not registered in the package",
+            h.task
+        ));
     }
     let mut started = BTreeSet::new();
     for (seq, e) in &pkg.events {
@@ -202,12 +219,18 @@ fn check_self_contained(pkg: &Verified, label: &str) -> Result<(), LifelongError
             Event::ExperimentStarted(_) => {
                 started.insert(*seq);
             }
-            Event::Imported(_) => return bad(format!("event {seq} is an `imported` event; packages never hold those")),
+            Event::Imported(_) => {
+                return bad(format!(
+                    "event {seq} is an `imported` event; packages never hold those"
+                ))
+            }
             _ => {}
         }
         if let Some(x) = e.experiment() {
             if !started.contains(&x) {
-                return bad(format!("event {seq} names experiment {x}, which does not start earlier in the package"));
+                return bad(format!(
+                    "event {seq} names experiment {x}, which does not start earlier in the package"
+                ));
             }
         }
     }
@@ -215,7 +238,10 @@ fn check_self_contained(pkg: &Verified, label: &str) -> Result<(), LifelongError
     for (seq, e) in &pkg.events {
         for b in e.blobs() {
             if !held.contains(b) {
-                return bad(format!("event {seq} names blob {} ({} bytes), which the package does not hold", b.hash, b.size));
+                return bad(format!(
+                    "event {seq} names blob {} ({} bytes), which the package does not hold",
+                    b.hash, b.size
+                ));
             }
         }
     }

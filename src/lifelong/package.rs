@@ -111,7 +111,10 @@ pub fn read_package<R: Read + Seek>(input: &mut R, label: &str) -> Result<Verifi
         .and_then(|n| input.seek(SeekFrom::Start(0)).map(|_| n))
         .map_err(|e| LifelongError::bad(label, format!("cannot read: {e}")))?;
     if total < (MAGIC.len() + 4 + 8 + 32) as u64 {
-        return Err(LifelongError::bad(label, format!("truncated: only {total} bytes, not a package")));
+        return Err(LifelongError::bad(
+            label,
+            format!("truncated: only {total} bytes, not a package"),
+        ));
     }
     let content_len = total - 32;
     let mut r = HashingReader {
@@ -124,13 +127,18 @@ pub fn read_package<R: Read + Seek>(input: &mut R, label: &str) -> Result<Verifi
     let mut magic = [0u8; 8];
     r.fill(&mut magic, "magic")?;
     if &magic != MAGIC {
-        return Err(LifelongError::bad(label, "not an fnas knowledge package (bad magic bytes)"));
+        return Err(LifelongError::bad(
+            label,
+            "not an fnas knowledge package (bad magic bytes)",
+        ));
     }
     let format = u32::from_le_bytes(r.array("format version")?);
     if format != FORMAT_VERSION {
         return Err(LifelongError::bad(
             label,
-            format!("package format {format}; this fnas reads format {FORMAT_VERSION} (upgrade fnas)"),
+            format!(
+                "package format {format}; this fnas reads format {FORMAT_VERSION} (upgrade fnas)"
+            ),
         ));
     }
     let claimed = u64::from_le_bytes(r.array("header length")?);
@@ -145,7 +153,11 @@ pub fn read_package<R: Read + Seek>(input: &mut R, label: &str) -> Result<Verifi
         let len = r.length(claimed, "event")?;
         let env = r.vec(len, "event")?;
         let event = codec::decode(&env).map_err(|e| {
-            LifelongError::bad(label, e.with_context(format!("event {i} (source seq {seq})")).to_string())
+            LifelongError::bad(
+                label,
+                e.with_context(format!("event {i} (source seq {seq})"))
+                    .to_string(),
+            )
         })?;
         events.push((seq, event));
     }
@@ -218,7 +230,9 @@ impl Verified {
         input
             .seek(SeekFrom::Start(*offset))
             .and_then(|_| input.read_exact(&mut bytes))
-            .map_err(|e| LifelongError::bad(label, format!("blob {} unreadable: {e}", blob.hash)))?;
+            .map_err(|e| {
+                LifelongError::bad(label, format!("blob {} unreadable: {e}", blob.hash))
+            })?;
         if hash_bytes(&bytes) != blob.hash {
             return Err(LifelongError::bad(
                 label,

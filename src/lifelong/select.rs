@@ -47,11 +47,15 @@ impl What {
 
     /// The names, in a fixed order (recorded in the header and in `imported`).
     pub fn names(&self) -> Vec<String> {
-        [("pool", self.pool), ("critic", self.critic), ("history", self.history)]
-            .into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(n, _)| n.to_string())
-            .collect()
+        [
+            ("pool", self.pool),
+            ("critic", self.critic),
+            ("history", self.history),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| n.to_string())
+        .collect()
     }
 }
 
@@ -89,7 +93,10 @@ pub fn select(store: &Store, selection: &Selection) -> Result<Selected, Lifelong
         .collect();
     let (task, what, mut keep_all): (String, Vec<String>, BTreeSet<u64>) = match selection {
         Selection::Task { task, what } => {
-            if !all.iter().any(|(_, e)| matches!(e, Event::TaskRegistered(t) if &t.task == task)) {
+            if !all
+                .iter()
+                .any(|(_, e)| matches!(e, Event::TaskRegistered(t) if &t.task == task))
+            {
                 return Err(LifelongError::Invalid(format!(
                     "--task {task}: no such task in store {} (see `fnas tasks --store {}`)",
                     store.dir().display(),
@@ -97,7 +104,11 @@ pub fn select(store: &Store, selection: &Selection) -> Result<Selected, Lifelong
                 )));
             }
             let own: BTreeSet<u64> = match what.history {
-                true => started.iter().filter(|(_, (t, _))| t == task).map(|(id, _)| *id).collect(),
+                true => started
+                    .iter()
+                    .filter(|(_, (t, _))| t == task)
+                    .map(|(id, _)| *id)
+                    .collect(),
                 false => BTreeSet::new(),
             };
             (task.clone(), what.names(), own)
@@ -109,7 +120,11 @@ pub fn select(store: &Store, selection: &Selection) -> Result<Selected, Lifelong
                     store.dir().display()
                 ))
             })?;
-            (task.clone(), vec!["history".to_string()], BTreeSet::from([*id]))
+            (
+                task.clone(),
+                vec!["history".to_string()],
+                BTreeSet::from([*id]),
+            )
         }
     };
     close_over_references(&all, &started, &mut keep_all);
@@ -129,13 +144,22 @@ pub fn select(store: &Store, selection: &Selection) -> Result<Selected, Lifelong
                 picked.insert(*seq);
             }
         }
-        for (part, kind) in [(what.critic, "critic_updated"), (what.pool, "block_checkpointed")] {
-            let found = all.iter().any(|(s, e)| picked.contains(s) && e.kind_name() == kind);
+        for (part, kind) in [
+            (what.critic, "critic_updated"),
+            (what.pool, "block_checkpointed"),
+        ] {
+            let found = all
+                .iter()
+                .any(|(s, e)| picked.contains(s) && e.kind_name() == kind);
             if part && !found {
                 return Err(LifelongError::Invalid(format!(
                     "--what: task '{task}' has no {kind} events in store {} to export{}",
                     store.dir().display(),
-                    if kind == "critic_updated" { " (search it with --modules uac)" } else { " (search it with --modules lkp)" }
+                    if kind == "critic_updated" {
+                        " (search it with --modules uac)"
+                    } else {
+                        " (search it with --modules lkp)"
+                    }
                 )));
             }
         }
@@ -156,10 +180,12 @@ pub fn select(store: &Store, selection: &Selection) -> Result<Selected, Lifelong
     }
     let mut tasks: BTreeSet<String> = BTreeSet::from([task.clone()]);
     for id in &experiments {
-        let (t, _) = started.get(id).ok_or_else(|| LifelongError::Invalid(format!(
-            "store {}: events name experiment {id}, which was never started",
-            store.dir().display()
-        )))?;
+        let (t, _) = started.get(id).ok_or_else(|| {
+            LifelongError::Invalid(format!(
+                "store {}: events name experiment {id}, which was never started",
+                store.dir().display()
+            ))
+        })?;
         tasks.insert(t.clone());
     }
 

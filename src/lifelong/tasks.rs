@@ -69,7 +69,11 @@ pub fn list_tasks(store: &Store) -> Result<Vec<TaskSummary>, LifelongError> {
             .samples
             .values()
             .filter(|s| s.cached_from.is_none())
-            .filter(|s| s.reward.as_ref().is_some_and(|r| r.source != RewardSource::Critic))
+            .filter(|s| {
+                s.reward
+                    .as_ref()
+                    .is_some_and(|r| r.source != RewardSource::Critic)
+            })
             .count() as u64;
         t.critics += exp.critics.len() as u64;
     }

@@ -8,8 +8,8 @@ use crate::train::{DataOptions, Objective, ProxyConfig};
 
 use crate::buffer::BufferConfig;
 
-use super::prior::PriorConfig;
 use super::lkp::LkpConfig;
+use super::prior::PriorConfig;
 use super::uac::UacConfig;
 
 /// Everything that determines a search's outcome besides the data itself.
@@ -236,7 +236,11 @@ impl SearchConfig {
                     LkpConfig::check_task(&self.task)?;
                     self.lkp = Some(LkpConfig::parse(module)?);
                 }
-                _ => return Err(format!("unknown module '{module}' (available: uac, aeb, lkp)")),
+                _ => {
+                    return Err(format!(
+                        "unknown module '{module}' (available: uac, aeb, lkp)"
+                    ))
+                }
             }
             self.modules.push(module.to_string());
         }

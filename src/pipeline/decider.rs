@@ -43,7 +43,17 @@ pub fn propose_batch(
     let best = exp.best().map_or(f64::NEG_INFINITY, |(_, r)| r.reward);
     for index in next..next + size {
         if let (Some(c), Some(u)) = (critic, uac.filter(|u| u.select > 0)) {
-            let p = select_candidate(exp, space, policy, c, u, prior, config.seed, index, &in_batch)?;
+            let p = select_candidate(
+                exp,
+                space,
+                policy,
+                c,
+                u,
+                prior,
+                config.seed,
+                index,
+                &in_batch,
+            )?;
             in_batch.insert(space_canonical(space, &p.tokens));
             events.push(Event::ArchSampled(ArchSampled {
                 experiment,
@@ -163,7 +173,9 @@ impl Selection {
             n if n.starts_with('n') && n.len() > 1 => {
                 self.neighbours = number(&n[1..], "nNN, e.g. n3")?;
                 if self.neighbours == 0 {
-                    return Err(format!("module option '{n}': needs at least 1 architecture"));
+                    return Err(format!(
+                        "module option '{n}': needs at least 1 architecture"
+                    ));
                 }
             }
             p if p.starts_with('p') && p.len() > 1 => {
@@ -186,7 +198,11 @@ impl Selection {
             (mean, sd, sd)
         } else {
             let v = members.first().copied().unwrap_or(0.0);
-            (v, uncertainty, uncertainty * (std::f64::consts::PI / 2.0).sqrt())
+            (
+                v,
+                uncertainty,
+                uncertainty * (std::f64::consts::PI / 2.0).sqrt(),
+            )
         };
         if self.expected_improvement && best.is_finite() {
             expected_improvement(mean, self.k * sigma, best)
@@ -213,7 +229,8 @@ fn erf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let y = 1.0 - poly * (-x * x).exp();
     if x < 0.0 {
         -y
@@ -437,7 +454,12 @@ mod tests {
 
     #[test]
     fn erf_matches_known_values() {
-        for (x, want) in [(0.0, 0.0), (0.5, 0.520_499_877_8), (1.0, 0.842_700_792_9), (-2.0, -0.995_322_265)] {
+        for (x, want) in [
+            (0.0, 0.0),
+            (0.5, 0.520_499_877_8),
+            (1.0, 0.842_700_792_9),
+            (-2.0, -0.995_322_265),
+        ] {
             assert!((erf(x) - want).abs() < 2e-7, "erf({x})");
         }
     }

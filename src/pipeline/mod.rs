@@ -22,12 +22,12 @@ pub use evaluator::{
     Evaluation, Evaluator, EvaluatorFactory, TableEvaluatorFactory, TrainedEvaluatorFactory,
 };
 pub use journal::Journal;
-pub use lkp::{plan_sample, LkpConfig, LkpJob, PartInit, TrainedPart};
 pub use learner::{batch_items, policy_step, replayed_items, single_threaded, BatchItem};
+pub use lkp::{plan_sample, LkpConfig, LkpJob, PartInit, TrainedPart};
 pub use policy::{Policy, Proposal};
+pub use prior::{validate_prior, warm_start, Prior, PriorConfig, PriorCritic, PriorSample};
 pub use replay_buffer::{buffer_before, draw_old, old_count};
 pub use search::{run_search, SearchOptions, SearchOutcome, Start, Timings};
 pub use seeds::{sampling_rng, training_seed};
 pub use task::TaskData;
-pub use prior::{validate_prior, warm_start, Prior, PriorConfig, PriorCritic, PriorSample};
 pub use uac::{out_of_sample_errors, CriticState, UacConfig};

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::critic::Critic;
 use crate::replay::{Experiments, Projection};
 use crate::space::{Arch, Space};
-use crate::store::{BlobRef, BlobStore, CriticFit, CriticUpdated, Event, RewardSource, Store};
+use crate::store::{BlobRef, BlobStore, CriticUpdated, Event, RewardSource, Store};
 
 use super::journal::Journal;
 use super::learner::single_threaded;
@@ -79,7 +79,12 @@ impl Prior {
     /// Loads the prior of `config` from the events of `store` with seq < `before_seq` (the
     /// experiment's id; before it starts, `last_seq + 1`), for a search in `space`. Errors
     /// name the flag: an unknown task or experiment, another space, no critic to start from.
-    pub fn load(store: &Store, before_seq: u64, config: &PriorConfig, space: &Space) -> Result<Prior, PipelineError> {
+    pub fn load(
+        store: &Store,
+        before_seq: u64,
+        config: &PriorConfig,
+        space: &Space,
+    ) -> Result<Prior, PipelineError> {
         let mut state = Experiments::default();
         for item in store.scan(1) {
             let (seq, event) = item?;
@@ -92,7 +97,11 @@ impl Prior {
     }
 
     /// [`Prior::load`] on an already folded state (every event of which counts).
-    pub fn from_state(state: &Experiments, config: &PriorConfig, space: &Space) -> Result<Prior, PipelineError> {
+    pub fn from_state(
+        state: &Experiments,
+        config: &PriorConfig,
+        space: &Space,
+    ) -> Result<Prior, PipelineError> {
         let invalid = |m: String| PipelineError::Invalid(m);
         let hash = space.hash();
         let mut prior = Prior {
@@ -137,7 +146,9 @@ impl Prior {
         }
         if let Some(id) = config.warm_from {
             let exp = state.experiments.get(&id).ok_or_else(|| {
-                invalid(format!("--warm-from {id}: no experiment {id} started before this search in this store"))
+                invalid(format!(
+                    "--warm-from {id}: no experiment {id} started before this search in this store"
+                ))
             })?;
             if exp.started.space_hash != hash {
                 return Err(invalid(format!(
@@ -153,7 +164,9 @@ impl Prior {
         sources.sort_unstable();
         let mut seen = std::collections::HashSet::new();
         for id in &sources {
-            let Some(exp) = state.experiments.get(id) else { continue };
+            let Some(exp) = state.experiments.get(id) else {
+                continue;
+            };
             for rec in exp.samples.values().filter(|r| r.cached_from.is_none()) {
                 let real = rec
                     .reward
@@ -172,7 +185,9 @@ impl Prior {
         }
         if let Some(id) = config.warm_from {
             if !prior.history.iter().any(|s| s.experiment == id) {
-                return Err(invalid(format!("--warm-from {id}: experiment {id} has no real samples to learn from")));
+                return Err(invalid(format!(
+                    "--warm-from {id}: experiment {id} has no real samples to learn from"
+                )));
             }
         }
         prior.experiments = sources;
@@ -180,21 +195,32 @@ impl Prior {
     }
 
     /// The `--init-from` critic, checked against this space's input size.
-    pub fn load_critic(&self, blobs: &BlobStore, space: &Space) -> Result<Option<Critic>, PipelineError> {
-        let Some(c) = &self.critic else { return Ok(None) };
+    pub fn load_critic(
+        &self,
+        blobs: &BlobStore,
+        space: &Space,
+    ) -> Result<Option<Critic>, PipelineError> {
+        let Some(c) = &self.critic else {
+            return Ok(None);
+        };
         let bytes = blobs.get(&c.weights)?;
         Ok(Some(Critic::from_bytes_checked(&bytes, input_dim(space))?))
     }
 }
 
 /// Refuses prior flags that could not take effect, before the search records anything.
-pub fn validate_prior(store: &Store, config: &SearchConfig, space: &Space) -> Result<(), PipelineError> {
+pub fn validate_prior(
+    store: &Store,
+    config: &SearchConfig,
+    space: &Space,
+) -> Result<(), PipelineError> {
     if config.prior.is_empty() {
         return Ok(());
     }
     if config.strategy == StrategyConfig::Mnas && config.uac.is_none() {
         return Err(PipelineError::Invalid(
-            "--init-from/--warm-from warm-start the critic: add --modules uac (or --algo fnas)".into(),
+            "--init-from/--warm-from warm-start the critic: add --modules uac (or --algo fnas)"
+                .into(),
         ));
     }
     Prior::load(store, store.last_seq()? + 1, &config.prior, space).map(|_| ())
@@ -214,7 +240,11 @@ pub fn warm_start(
     state: &mut CriticState,
 ) -> Result<(), PipelineError> {
     let exp = journal.state.get(experiment)?;
-    if config.prior.is_empty() || state.critic.is_some() || !exp.critics.is_empty() || !exp.samples.is_empty() {
+    if config.prior.is_empty()
+        || state.critic.is_some()
+        || !exp.critics.is_empty()
+        || !exp.samples.is_empty()
+    {
         return Ok(());
     }
     let prior = Prior::load(store, experiment, &config.prior, space)?;
@@ -222,7 +252,13 @@ pub fn warm_start(
         Some(c) => c,
         None => Critic::new(input_dim(space), uac.critic.clone(), config.seed)?,
     };
-    let (warm_in, warm_r) = one_hots(space, prior.history.iter().filter(|s| Some(s.experiment) == config.prior.warm_from));
+    let (warm_in, warm_r) = one_hots(
+        space,
+        prior
+            .history
+            .iter()
+            .filter(|s| Some(s.experiment) == config.prior.warm_from),
+    );
     let fit = if !warm_in.is_empty() {
         single_threaded(|| critic.fit(&warm_in, &warm_r))?
     } else {
@@ -240,24 +276,24 @@ pub fn warm_start(
         weights,
         samples: warm_in.len() as u64,
         sigma: state.sigma,
-        fit: CriticFit {
-            value_loss: fit.value_loss,
-            uncertainty_loss: fit.uncertainty_loss,
-            spearman: fit.spearman,
-            coverage: fit.coverage,
-        },
+        fit,
     }))?;
     state.version += 1;
     state.critic = Some(critic);
     Ok(())
 }
 
-fn one_hots<'a>(space: &Space, samples: impl Iterator<Item = &'a PriorSample>) -> (Vec<Vec<f32>>, Vec<f64>) {
+fn one_hots<'a>(
+    space: &Space,
+    samples: impl Iterator<Item = &'a PriorSample>,
+) -> (Vec<Vec<f32>>, Vec<f64>) {
     samples
         .map(|s| (space.one_hot(&Arch::new(s.tokens.clone())), s.reward))
         .unzip()
 }
 
 fn input_dim(space: &Space) -> usize {
-    space.one_hot(&Arch::new(vec![0; space.num_decisions()])).len()
+    space
+        .one_hot(&Arch::new(vec![0; space.num_decisions()]))
+        .len()
 }

@@ -137,7 +137,7 @@ pub fn run_search(
     let prior = prior_candidates(store, experiment, &config, &space)?;
 
     if matches!(task, TaskData::Images(_)) {
-        configure_threads(config.workers);
+        configure_threads();
     }
     let factory = task.evaluators(&space, &config);
     let progress = progress_bar(opts.show_progress, config.budget);
@@ -384,7 +384,15 @@ fn evaluate_batch(
         })
         .collect();
     let first = indices.iter().min().copied();
-    super::lkp::plan_batch(journal, config.lkp.as_ref(), &config.task_name, space, experiment, first, &mut pending)?;
+    super::lkp::plan_batch(
+        journal,
+        config.lkp.as_ref(),
+        &config.task_name,
+        space,
+        experiment,
+        first,
+        &mut pending,
+    )?;
     // The critic's opinion at decision time, recorded with the measured reward: the honest
     // out-of-sample error the sigma policy and `critic eval` use.
     let mut estimates = std::collections::HashMap::new();
@@ -412,8 +420,14 @@ fn evaluate_batch(
         let estimate = estimates.remove(&finished.index);
         let parts = finished.take_parts();
         let reward = reward_event(experiment, finished, estimate);
-        let checkpoints = super::lkp::checkpoint_events(journal, &config.task_name, &reward, parts)?;
-        journal.append_all([Event::RewardObserved(reward)].into_iter().chain(checkpoints).collect())?;
+        let checkpoints =
+            super::lkp::checkpoint_events(journal, &config.task_name, &reward, parts)?;
+        journal.append_all(
+            [Event::RewardObserved(reward)]
+                .into_iter()
+                .chain(checkpoints)
+                .collect(),
+        )?;
         timings.record += t.elapsed();
         let exp = journal.state.get(experiment)?;
         progress.set_position(exp.distinct_evaluations());
@@ -451,13 +465,14 @@ fn reward_event(experiment: u64, finished: Done, critic: Option<CriticEstimate>)
     }
 }
 
-/// One trainer per core; libtorch's intra-op threads then split what is left, never more
-/// threads than cores (stack.md: 2 single-threaded trainers beat one 2-threaded trainer).
-fn configure_threads(workers: usize) {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    tch::set_num_threads((cores / workers.max(1)).max(1) as i32);
+/// One libtorch intra-op thread per process, whatever `--workers` is: with two intra-op
+/// threads, a search killed mid-batch and resumed trained the rest of that batch to
+/// slightly different weights than the uninterrupted search (measured: `--workers 1` on
+/// 2 cores, `fnas search --task digits --budget 15 --batch 5`, killed after 8 rewards),
+/// so resume and replay were no longer bit for bit. Speed comes from one trainer per core
+/// (`--workers`, default: one per core), which stack.md measured faster anyway.
+fn configure_threads() {
+    tch::set_num_threads(1);
 }
 
 fn progress_bar(show: bool, budget: u64) -> ProgressBar {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::critic::{is_confident, Critic, CriticConfig, SigmaPolicy};
 use crate::replay::{ExperimentState, Experiments};
 use crate::space::{Arch, Space};
-use crate::store::{CriticEstimate, CriticFit, CriticUpdated, Event, RewardSource};
+use crate::store::{CriticEstimate, CriticUpdated, Event, RewardSource};
 
 use super::decider::Selection;
 use super::journal::Journal;
@@ -275,10 +275,11 @@ impl CriticState {
             Some(c) => c,
             None => Critic::new(input_dim, config.critic.clone(), seed)?,
         };
-        let epochs = config
-            .critic
-            .epochs
-            .max(config.min_fit_steps.div_ceil(critic.steps_per_epoch(inputs.len())));
+        let epochs = config.critic.epochs.max(
+            config
+                .min_fit_steps
+                .div_ceil(critic.steps_per_epoch(inputs.len())),
+        );
         let fit = single_threaded(|| critic.fit_epochs(&inputs, &rewards, epochs))?;
         let sigma = config
             .sigma
@@ -292,12 +293,7 @@ impl CriticState {
             weights,
             samples: inputs.len() as u64,
             sigma,
-            fit: CriticFit {
-                value_loss: fit.value_loss,
-                uncertainty_loss: fit.uncertainty_loss,
-                spearman: fit.spearman,
-                coverage: fit.coverage,
-            },
+            fit,
         }))?;
         self.critic = Some(critic);
         Ok(())

@@ -125,8 +125,14 @@ impl Store {
     /// Knowledge packages name the store they were exported from by it, so an import's
     /// provenance survives copies and renames of the directory.
     pub fn id(&self) -> Result<String, StoreError> {
-        let meta = self._db.open_tree(META_TREE).map_err(|e| self.sled_err("open tree \"meta\"", e))?;
-        if let Some(v) = meta.get(STORE_ID_KEY).map_err(|e| self.sled_err("read store id", e))? {
+        let meta = self
+            ._db
+            .open_tree(META_TREE)
+            .map_err(|e| self.sled_err("open tree \"meta\"", e))?;
+        if let Some(v) = meta
+            .get(STORE_ID_KEY)
+            .map_err(|e| self.sled_err("read store id", e))?
+        {
             return String::from_utf8(v.to_vec()).map_err(|_| StoreError::Corrupt {
                 context: format!("store {}", self.dir.display()),
                 reason: "store id in tree \"meta\" is not UTF-8".to_string(),
@@ -137,13 +143,18 @@ impl Store {
         let _ = meta
             .compare_and_swap(STORE_ID_KEY, None as Option<&[u8]>, Some(fresh.as_bytes()))
             .map_err(|e| self.sled_err("write store id", e))?;
-        meta.flush().map_err(|e| self.sled_err("flush store id", e))?;
+        meta.flush()
+            .map_err(|e| self.sled_err("flush store id", e))?;
         let db_file = self.dir.join(LOG_DIR).join("db");
         std::fs::File::open(&db_file)
             .and_then(|f| f.sync_data())
             .map_err(|e| StoreError::io("fdatasync", &db_file, e))?;
-        let stored = meta.get(STORE_ID_KEY).map_err(|e| self.sled_err("read store id", e))?;
-        Ok(stored.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or(fresh))
+        let stored = meta
+            .get(STORE_ID_KEY)
+            .map_err(|e| self.sled_err("read store id", e))?;
+        Ok(stored
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or(fresh))
     }
 
     /// The blob directory of this store.

@@ -17,9 +17,9 @@ pub use blobs::{hash_bytes, BlobStore};
 pub use codec::{KindInfo, SCHEMA_VERSION};
 pub use error::StoreError;
 pub use event::{
-    ArchSampled, BlobRef, BlockCheckpointed, CriticEstimate, CriticFit, CriticUpdated, EndReason, Event,
-    ExperimentEnded, ExperimentStarted, PolicyStats, PolicyUpdated, ReplayedSample, RewardObserved,
-    ExperimentMapping, Imported, RewardSource, TaskRegistered,
+    ArchSampled, BlobRef, BlockCheckpointed, CriticEstimate, CriticFit, CriticUpdated, EndReason,
+    Event, ExperimentEnded, ExperimentMapping, ExperimentStarted, Imported, PolicyStats,
+    PolicyUpdated, ReplayedSample, RewardObserved, RewardSource, TaskRegistered,
 };
 pub use log::{Scan, Store};
 pub use recorder::{Recorder, RecorderStats};

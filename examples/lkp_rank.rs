@@ -13,7 +13,8 @@
 //! steps, (a) from scratch and (b) with every part initialised from the warm pool (recall as
 //! in `--modules lkp`: threshold 0.8, representative policy of `pool::projection`). Printed:
 //! Spearman of each arm's accuracies with the reference, mean accuracy, and the pool arm's
-//! block hit ratio. Skips with a message when the data directory is absent. Uses 2 threads
+//! block hit ratio; besides the full pool arm, two restricted ones (blocks only; exact keys
+//! only) separate where recalled weights help or hurt. Skips with a message when the data directory is absent. Uses 2 threads
 //! (one trainer each).
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use fnas::bench::uniform_arch;
 use fnas::critic::spearman;
-use fnas::pipeline::{plan_sample, EvaluatorFactory, LkpConfig, LkpJob, TrainedEvaluatorFactory};
+use fnas::pipeline::{plan_sample, EvaluatorFactory, LkpConfig, LkpJob, PartInit, TrainedEvaluatorFactory};
 use fnas::pool::fold_pool;
 use fnas::space::{Arch, Space};
 use fnas::store::Store;
@@ -101,23 +102,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .sum();
 
-    // (arch, steps, from pool) jobs, run on 2 threads.
-    let mut jobs: Vec<(usize, usize, bool)> = (0..n).map(|i| (i, LONG, false)).collect();
+    // Arms: 0 = scratch; pool arms 1.. = the plans as a search makes them, then two
+    // restrictions that separate likely causes of harm: blocks only (stem and head, whose
+    // key is constant and whose classifier sat behind another network, start fresh), and
+    // exact keys only (no block adapted from a neighbouring key).
+    let arms: Vec<(&str, Vec<LkpJob>)> = vec![
+        ("pool", plans.clone()),
+        (
+            "pool, blocks only",
+            plans
+                .iter()
+                .map(|p| restrict(p, |i| (1..=blocks as u32).contains(&i.part)))
+                .collect(),
+        ),
+        (
+            "pool, exact keys only",
+            plans.iter().map(|p| restrict(p, |i| i.similarity >= 1.0)).collect(),
+        ),
+    ];
+    for (name, plans) in &arms[1..] {
+        let hits: usize = plans
+            .iter()
+            .map(|p| p.inits.iter().filter(|i| (1..=blocks as u32).contains(&i.part)).count())
+            .sum();
+        let whole: usize = plans
+            .iter()
+            .map(|p| p.inits.iter().filter(|i| !(1..=blocks as u32).contains(&i.part)).count())
+            .sum();
+        println!("arm '{name}': {hits}/{} blocks and {whole} stems/heads from the pool", n * blocks);
+    }
+    // (arch, steps, arm) jobs, run on 2 threads.
+    let mut jobs: Vec<(usize, usize, usize)> = (0..n).map(|i| (i, LONG, 0)).collect();
     for &s in &SHORT {
         for i in 0..n {
-            jobs.push((i, s, false));
-            jobs.push((i, s, true));
+            for arm in 0..=arms.len() {
+                jobs.push((i, s, arm));
+            }
         }
     }
     tch::set_num_threads(1);
     let started = std::time::Instant::now();
-    let results: Vec<((usize, usize, bool), f64)> = std::thread::scope(|scope| {
+    let results: Vec<((usize, usize, usize), f64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..2)
             .map(|w| {
-                let (jobs, archs, plans, space, data) = (&jobs, &archs, &plans, &space, &data);
+                let (jobs, archs, arms, space, data) = (&jobs, &archs, &arms, &space, &data);
                 scope.spawn(move || -> Result<Vec<_>, String> {
                     let mut out = Vec::new();
-                    for &(i, steps, pool) in jobs.iter().skip(w).step_by(2) {
+                    for &(i, steps, arm) in jobs.iter().skip(w).step_by(2) {
                         let factory = TrainedEvaluatorFactory {
                             space: space.clone(),
                             data: data.clone(),
@@ -130,9 +161,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         let mut ev = factory.make().map_err(|e| e.to_string())?;
                         let seed = 1000 + i as u64;
                         let e = ev
-                            .evaluate_with(&archs[i], seed, pool.then_some(&plans[i]))
+                            .evaluate_with(&archs[i], seed, arm.checked_sub(1).map(|a| &arms[a].1[i]))
                             .map_err(|e| e.to_string())?;
-                        out.push(((i, steps, pool), e.accuracy));
+                        out.push(((i, steps, arm), e.accuracy));
                     }
                     Ok(out)
                 })
@@ -148,13 +179,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         all
     });
-    let acc: HashMap<(usize, usize, bool), f64> = results.into_iter().collect();
-    let column = |steps: usize, pool: bool| -> Vec<f64> {
+    let acc: HashMap<(usize, usize, usize), f64> = results.into_iter().collect();
+    let column = |steps: usize, arm: usize| -> Vec<f64> {
         (0..n)
-            .map(|i| acc.get(&(i, steps, pool)).copied().unwrap_or(0.0))
+            .map(|i| acc.get(&(i, steps, arm)).copied().unwrap_or(0.0))
             .collect()
     };
-    let reference = column(LONG, false);
+    let reference = column(LONG, 0);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     println!(
         "{n} random mnas architectures on {task_name} (4000 train / 1000 val, width 0.25); reference: {LONG} steps from scratch, mean accuracy {:.1}%",
@@ -165,18 +196,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         n * blocks,
         100.0 * hits as f64 / (n * blocks) as f64
     );
-    println!("| steps | Spearman scratch | Spearman pool | mean acc scratch | mean acc pool |");
-    println!("|---:|---:|---:|---:|---:|");
+    let names: Vec<&str> = std::iter::once("scratch").chain(arms.iter().map(|a| a.0)).collect();
+    println!(
+        "| steps |{}|{}",
+        names.iter().map(|a| format!(" Spearman {a} ")).collect::<Vec<_>>().join("|"),
+        names.iter().map(|a| format!(" mean acc {a} |")).collect::<String>()
+    );
+    println!("|---:|{}", "---:|".repeat(2 * names.len()));
     for &s in &SHORT {
-        let (sc, po) = (column(s, false), column(s, true));
+        let cols: Vec<Vec<f64>> = (0..names.len()).map(|a| column(s, a)).collect();
         println!(
-            "| {s} | {:.3} | {:.3} | {:.1}% | {:.1}% |",
-            spearman(&sc, &reference),
-            spearman(&po, &reference),
-            100.0 * mean(&sc),
-            100.0 * mean(&po)
+            "| {s} |{}|{}",
+            cols.iter().map(|c| format!(" {:.3} ", spearman(c, &reference))).collect::<Vec<_>>().join("|"),
+            cols.iter().map(|c| format!(" {:.1}% |", 100.0 * mean(c))).collect::<String>()
         );
     }
     println!("wall time {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `plan` with only the recalled parts `keep` accepts (the others start fresh).
+fn restrict(plan: &LkpJob, keep: impl Fn(&PartInit) -> bool) -> LkpJob {
+    LkpJob {
+        keys: plan.keys.clone(),
+        inits: plan.inits.iter().filter(|i| keep(i)).cloned().collect(),
+    }
 }

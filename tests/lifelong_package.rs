@@ -274,6 +274,10 @@ fn tampered_and_truncated_packages_are_rejected_leaving_the_target_unchanged() {
     std::fs::write(&truncated, &bytes[..bytes.len() - 1]).unwrap();
     let err = fails(&["import", "--store", s(&st.target), s(&truncated)]);
     assert!(err.contains("truncated.fnas"), "{err}");
+    // A refused import into a store that did not exist leaves no empty store behind.
+    let fresh = st.target.with_file_name("never-created");
+    fails(&["import", "--store", s(&fresh), s(&truncated)]);
+    assert!(!fresh.exists(), "{} was left behind", fresh.display());
     // The intact package still imports afterwards.
     ok(&["import", "--store", s(&st.target), s(&st.package)]);
 }

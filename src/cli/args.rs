@@ -105,11 +105,12 @@ pub struct SearchArgs {
     #[arg(long, value_name = "ID")]
     pub resume: Option<u64>,
     /// Warm start: the critic starts from the latest critic of this task of the store (own
-    /// or imported) and is fine-tuned on this search's samples (needs --modules uac).
+    /// or imported) and is fine-tuned on this search's samples (needs uac: the default
+    /// `--algo fnas` has it; with `--algo mnas`, add `--modules uac`).
     #[arg(long, value_name = "TASK")]
     pub init_from: Option<String>,
     /// Warm start: the critic is pre-trained on the real samples of this recorded
-    /// experiment (own or imported; needs --modules uac).
+    /// experiment (own or imported; needs uac, as --init-from).
     #[arg(long, value_name = "ID")]
     pub warm_from: Option<u64>,
     /// Print `ack <seq> <kind>` on stdout after each durable append.

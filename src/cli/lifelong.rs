@@ -69,12 +69,25 @@ pub fn export(args: ExportArgs) -> Result<()> {
 }
 
 pub fn import(args: ImportArgs) -> Result<()> {
-    // A missing package must not leave a new empty store behind.
+    // A refused package must not leave a new empty store behind.
     std::fs::metadata(&args.package)
         .with_context(|| format!("package {}", args.package.display()))?;
-    let store = Store::open(&args.store.store)?;
+    let dir = &args.store.store;
+    let created = !dir.exists();
+    let store = Store::open(dir)?;
     let t = Instant::now();
-    let report = import_file(&store, &args.package)?;
+    let report = match import_file(&store, &args.package) {
+        Ok(r) => r,
+        Err(e) => {
+            drop(store);
+            if created {
+                // Only what this command created a moment ago, holding nothing: the package
+                // was refused before any event was appended.
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return Err(e.into());
+        }
+    };
     print_import(
         &report,
         &args.package.display().to_string(),

@@ -98,6 +98,11 @@ fn config_from_flags(args: &SearchArgs) -> Result<SearchConfig> {
         }
         config.objective.target_macs = t;
     }
+    for (flag, cap) in [("--max-train", args.max_train), ("--max-val", args.max_val)] {
+        if cap == Some(0) {
+            bail!("{flag} must be at least 1");
+        }
+    }
     config.data.max_train = args.max_train.or(config.data.max_train);
     config.data.max_val = args.max_val.or(config.data.max_val);
     config

@@ -112,7 +112,10 @@ impl Prior {
         let mut sources: Vec<u64> = Vec::new();
         if let Some(task) = &config.init_from {
             if !state.tasks.contains_key(task) {
-                let known: Vec<&str> = state.tasks.keys().map(String::as_str).collect();
+                let mut known: Vec<&str> = state.tasks.keys().map(String::as_str).collect();
+                if known.is_empty() {
+                    known.push("none");
+                }
                 return Err(invalid(format!(
                     "--init-from {task}: no task '{task}' in this store (known: {}); import its package first",
                     known.join(", ")

@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 use fnas::bench::uniform_arch;
 use fnas::critic::spearman;
-use fnas::pipeline::{plan_sample, EvaluatorFactory, LkpConfig, LkpJob, PartInit, TrainedEvaluatorFactory};
+use fnas::pipeline::{
+    plan_sample, EvaluatorFactory, LkpConfig, LkpJob, PartInit, TrainedEvaluatorFactory,
+};
 use fnas::pool::fold_pool;
 use fnas::space::{Arch, Space};
 use fnas::store::Store;
@@ -117,19 +119,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         (
             "pool, exact keys only",
-            plans.iter().map(|p| restrict(p, |i| i.similarity >= 1.0)).collect(),
+            plans
+                .iter()
+                .map(|p| restrict(p, |i| i.similarity >= 1.0))
+                .collect(),
         ),
     ];
     for (name, plans) in &arms[1..] {
         let hits: usize = plans
             .iter()
-            .map(|p| p.inits.iter().filter(|i| (1..=blocks as u32).contains(&i.part)).count())
+            .map(|p| {
+                p.inits
+                    .iter()
+                    .filter(|i| (1..=blocks as u32).contains(&i.part))
+                    .count()
+            })
             .sum();
         let whole: usize = plans
             .iter()
-            .map(|p| p.inits.iter().filter(|i| !(1..=blocks as u32).contains(&i.part)).count())
+            .map(|p| {
+                p.inits
+                    .iter()
+                    .filter(|i| !(1..=blocks as u32).contains(&i.part))
+                    .count()
+            })
             .sum();
-        println!("arm '{name}': {hits}/{} blocks and {whole} stems/heads from the pool", n * blocks);
+        println!(
+            "arm '{name}': {hits}/{} blocks and {whole} stems/heads from the pool",
+            n * blocks
+        );
     }
     // (arch, steps, arm) jobs, run on 2 threads.
     let mut jobs: Vec<(usize, usize, usize)> = (0..n).map(|i| (i, LONG, 0)).collect();
@@ -161,7 +179,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         let mut ev = factory.make().map_err(|e| e.to_string())?;
                         let seed = 1000 + i as u64;
                         let e = ev
-                            .evaluate_with(&archs[i], seed, arm.checked_sub(1).map(|a| &arms[a].1[i]))
+                            .evaluate_with(
+                                &archs[i],
+                                seed,
+                                arm.checked_sub(1).map(|a| &arms[a].1[i]),
+                            )
                             .map_err(|e| e.to_string())?;
                         out.push(((i, steps, arm), e.accuracy));
                     }
@@ -196,19 +218,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         n * blocks,
         100.0 * hits as f64 / (n * blocks) as f64
     );
-    let names: Vec<&str> = std::iter::once("scratch").chain(arms.iter().map(|a| a.0)).collect();
+    let names: Vec<&str> = std::iter::once("scratch")
+        .chain(arms.iter().map(|a| a.0))
+        .collect();
     println!(
         "| steps |{}|{}",
-        names.iter().map(|a| format!(" Spearman {a} ")).collect::<Vec<_>>().join("|"),
-        names.iter().map(|a| format!(" mean acc {a} |")).collect::<String>()
+        names
+            .iter()
+            .map(|a| format!(" Spearman {a} "))
+            .collect::<Vec<_>>()
+            .join("|"),
+        names
+            .iter()
+            .map(|a| format!(" mean acc {a} |"))
+            .collect::<String>()
     );
     println!("|---:|{}", "---:|".repeat(2 * names.len()));
     for &s in &SHORT {
         let cols: Vec<Vec<f64>> = (0..names.len()).map(|a| column(s, a)).collect();
         println!(
             "| {s} |{}|{}",
-            cols.iter().map(|c| format!(" {:.3} ", spearman(c, &reference))).collect::<Vec<_>>().join("|"),
-            cols.iter().map(|c| format!(" {:.1}% |", 100.0 * mean(c))).collect::<String>()
+            cols.iter()
+                .map(|c| format!(" {:.3} ", spearman(c, &reference)))
+                .collect::<Vec<_>>()
+                .join("|"),
+            cols.iter()
+                .map(|c| format!(" {:.1}% |", 100.0 * mean(c)))
+                .collect::<String>()
         );
     }
     println!("wall time {:.0} s", started.elapsed().as_secs_f64());

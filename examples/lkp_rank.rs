@@ -94,15 +94,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect::<Result<_, _>>()?;
     let blocks = space.num_blocks();
-    let hits: usize = plans
-        .iter()
-        .map(|p| {
-            p.inits
-                .iter()
-                .filter(|i| (1..=blocks as u32).contains(&i.part))
-                .count()
-        })
-        .sum();
+    let is_block = |i: &PartInit| (1..=blocks as u32).contains(&i.part);
+    // Recalled parts over all plans: (blocks, stems and heads).
+    let recalled = |plans: &[LkpJob]| -> (usize, usize) {
+        let inits = || plans.iter().flat_map(|p| p.inits.iter());
+        (
+            inits().filter(|i| is_block(i)).count(),
+            inits().filter(|i| !is_block(i)).count(),
+        )
+    };
+    let hits = recalled(&plans).0;
 
     // Arms: 0 = scratch; pool arms 1.. = the plans as a search makes them, then two
     // restrictions that separate likely causes of harm: blocks only (stem and head, whose
@@ -112,10 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("pool", plans.clone()),
         (
             "pool, blocks only",
-            plans
-                .iter()
-                .map(|p| restrict(p, |i| (1..=blocks as u32).contains(&i.part)))
-                .collect(),
+            plans.iter().map(|p| restrict(p, is_block)).collect(),
         ),
         (
             "pool, exact keys only",
@@ -126,24 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
     for (name, plans) in &arms[1..] {
-        let hits: usize = plans
-            .iter()
-            .map(|p| {
-                p.inits
-                    .iter()
-                    .filter(|i| (1..=blocks as u32).contains(&i.part))
-                    .count()
-            })
-            .sum();
-        let whole: usize = plans
-            .iter()
-            .map(|p| {
-                p.inits
-                    .iter()
-                    .filter(|i| !(1..=blocks as u32).contains(&i.part))
-                    .count()
-            })
-            .sum();
+        let (hits, whole) = recalled(plans);
         println!(
             "arm '{name}': {hits}/{} blocks and {whole} stems/heads from the pool",
             n * blocks

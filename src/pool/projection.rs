@@ -88,11 +88,24 @@ fn better(a: &BlockCheckpointed, b: &BlockCheckpointed) -> bool {
     )
 }
 
-/// Total order on f64 for the tie rule (NaN rewards sort lowest).
-#[derive(PartialEq, PartialOrd)]
+/// Total order on f64 for the tie rule (NaN rewards sort lowest). Every comparison goes
+/// through `cmp` (the tuple comparison in `better` uses `PartialOrd`), so a NaN reward can
+/// never make two checkpoints incomparable and the choice depend on event order.
 struct OrdF64(f64);
 
+impl PartialEq for OrdF64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
 impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for OrdF64 {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # LKP on vs off (docs/pool.md): the same real-training MNIST search with and without
-# --modules lkp, one fresh store per run (the lkp arm starts from an empty pool), seeds 1..N.
+# --modules $MODULE (default lkp; e.g. MODULE=lkp.t80), one fresh store per run (the pool arm
+# starts from an empty pool), seeds 1..N.
 # Prints one line per run: arm, seed, wall seconds, real samples, best reward.
 #   tools/lkp-compare.sh [OUT_DIR] [SEEDS] [BUDGET]
 # Data from ../shared/data/mnist (override with DATA=DIR).
@@ -10,6 +11,7 @@ OUT="${1:-runs/lkp-compare}"
 SEEDS="${2:-3}"
 BUDGET="${3:-40}"
 DATA="${DATA:-../shared/data/mnist}"
+MODULE="${MODULE:-lkp}"
 FNAS=target/release/fnas
 if [ ! -d "$DATA" ]; then
   echo "lkp-compare: $DATA is absent (MNIST IDX files); set DATA=DIR" >&2
@@ -17,10 +19,10 @@ if [ ! -d "$DATA" ]; then
 fi
 cargo build --release --quiet
 for seed in $(seq 1 "$SEEDS"); do
-  for arm in none lkp; do
+  for arm in none "$MODULE"; do
     store="$OUT/$arm-s$seed"
     modules=()
-    [ "$arm" = lkp ] && modules=(--modules lkp)
+    [ "$arm" != none ] && modules=(--modules "$arm")
     if [ ! -d "$store" ]; then
       start=$(date +%s.%N)
       "$FNAS" search --store "$store" --task "idx:$DATA" --task-name mnist --algo mnas "${modules[@]}" \

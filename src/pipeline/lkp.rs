@@ -21,10 +21,12 @@ use super::journal::Journal;
 use super::workers::Job;
 use super::PipelineError;
 
-/// Cosine similarity at or above which a recalled part initialises a sample. 0.8 on the
-/// mnas keys (7 ones: 6 decisions + position) means "at most one decision differs"
-/// (6/7 = 0.857; two differing decisions give 5/7 = 0.714).
-pub const DEFAULT_THRESHOLD: f32 = 0.8;
+/// Cosine similarity at or above which a recalled part initialises a sample: 1.0, exact keys
+/// only. Measured (docs/pool.md, `examples/lkp_rank.rs`): blocks recalled from the exact key
+/// (plus stem and head) made short trainings rank better than scratch at every budget,
+/// while blocks adapted from a neighbouring key (`lkp.t80`: at most one of the 6 decisions
+/// differs, 6/7 = 0.857) made them rank worse.
+pub const DEFAULT_THRESHOLD: f32 = 1.0;
 
 /// Settings of the pool module.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,7 +43,8 @@ impl Default for LkpConfig {
 }
 
 impl LkpConfig {
-    /// `lkp` (threshold 0.8) or `lkp.tNN` (threshold NN/100, e.g. `lkp.t100`: exact keys only).
+    /// `lkp` (threshold 1.0: exact keys) or `lkp.tNN` (threshold NN/100, e.g. `lkp.t80`: one
+    /// decision may differ).
     pub fn parse(spec: &str) -> Result<LkpConfig, String> {
         match spec.strip_prefix("lkp") {
             Some("") => Ok(LkpConfig::default()),

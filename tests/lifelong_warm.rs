@@ -203,21 +203,6 @@ fn warm_start_flags_are_checked_before_anything_is_recorded() {
         "refused searches record nothing"
     );
     // Other strategies take the prior too (its history), and check it the same way.
-    let err = fails(&[
-        "search",
-        "--store",
-        s(&store),
-        "--task",
-        &task,
-        "--space",
-        "nb-macro",
-        "-q",
-        "--algo",
-        "rs",
-        "--task-name",
-        "x",
-        "--init-from",
-        "nope",
-    ]);
+    let err = run(&["--algo", "rs", "--task-name", "x", "--init-from", "nope"]);
     assert!(err.contains("--init-from nope"), "{err}");
 }

@@ -59,8 +59,9 @@ pub struct SearchArgs {
     /// (regularized evolution, population P, tournament S).
     #[arg(long, default_value = "fnas")]
     pub algo: String,
-    /// FNAS modules for the mnas strategy, comma-separated: uac (uncertainty-aware critic),
-    /// aeb (experience buffer), lkp (knowledge pool of trained block weights; image tasks).
+    /// FNAS modules added to the mnas or fnas strategy, comma-separated: uac (uncertainty-aware
+    /// critic), aeb (experience buffer), lkp (knowledge pool of trained block weights; image
+    /// tasks). fnas already has uac and aeb, so with it only lkp is left to add.
     #[arg(long, value_delimiter = ',')]
     pub modules: Vec<String>,
     #[command(flatten)]
@@ -81,6 +82,8 @@ pub struct SearchArgs {
     /// Architectures per policy update (default: the strategy's; 10 for fnas, 20 otherwise).
     #[arg(long)]
     pub batch: Option<usize>,
+    /// Seed of the whole search: architecture draws, training and critic all derive from it,
+    /// so the same seed reproduces the same search.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Trainer threads (default: one per core).

@@ -40,7 +40,6 @@ fn simulate(
             index = pool.snapshot(None);
         }
         let arch = uniform_arch(&space.decision_sizes(), &mut rng);
-        let mut events = Vec::new();
         for part in 1..num_parts(space) - 1 {
             let key = part_key(space, &arch, part);
             let init = index
@@ -50,7 +49,8 @@ fn simulate(
             blocks += 1;
             hits += u64::from(init.is_some());
             seq += 1;
-            events.push(Event::BlockCheckpointed(BlockCheckpointed {
+            // Recorded at once: recall reads the batch's snapshot, not the growing pool.
+            let event = Event::BlockCheckpointed(BlockCheckpointed {
                 experiment: 1,
                 index: sample,
                 task: "sim".into(),
@@ -63,10 +63,8 @@ fn simulate(
                 iterations: 100,
                 reward: rng.gen(),
                 init_similarity: init,
-            }));
-        }
-        for (i, e) in events.iter().enumerate() {
-            pool.apply(seq - events.len() as u64 + 1 + i as u64, e, &blobs)?;
+            });
+            pool.apply(seq, &event, &blobs)?;
         }
         if (sample + 1) % WINDOW == 0 {
             windows.push(hits as f64 / blocks as f64);

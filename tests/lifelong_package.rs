@@ -81,17 +81,7 @@ fn setup() -> Setup {
     uac_search(&source, &table, "macro", "2");
     uac_search(&target, &table, "other", "3");
     let package = dir.path().join("macro.fnas");
-    ok(&[
-        "export",
-        "--store",
-        s(&source),
-        "--task",
-        "macro",
-        "--what",
-        "critic,history",
-        "--out",
-        s(&package),
-    ]);
+    export(&source, "macro", "critic,history", &package);
     Setup {
         _dir: dir,
         source,
@@ -220,17 +210,7 @@ fn importing_twice_is_a_no_op_and_own_packages_are_refused() {
 fn export_is_deterministic() {
     let st = setup();
     let again = st.package.with_file_name("again.fnas");
-    ok(&[
-        "export",
-        "--store",
-        s(&st.source),
-        "--task",
-        "macro",
-        "--what",
-        "history,critic",
-        "--out",
-        s(&again),
-    ]);
+    export(&st.source, "macro", "history,critic", &again);
     assert_eq!(
         std::fs::read(&st.package).unwrap(),
         std::fs::read(&again).unwrap()
@@ -452,17 +432,7 @@ fn pool_round_trip_on_digits() {
     ];
     args.extend(FAST);
     ok(&args);
-    ok(&[
-        "export",
-        "--store",
-        s(&source),
-        "--task",
-        "digits",
-        "--what",
-        "pool",
-        "--out",
-        s(&package),
-    ]);
+    export(&source, "digits", "pool", &package);
     ok(&["import", "--store", s(&target), s(&package)]);
     let blocks = |dir: &Path| -> Vec<fnas::store::BlockCheckpointed> {
         all_events(dir)

@@ -80,17 +80,7 @@ fn init_from_and_warm_from_change_the_critic_and_replay_verifies() {
     let source = dir.path().join("source");
     let prior_id = search(&source, &table, "macro", "1", &[]);
     let package = dir.path().join("macro.fnas");
-    ok(&[
-        "export",
-        "--store",
-        s(&source),
-        "--task",
-        "macro",
-        "--what",
-        "critic,history",
-        "--out",
-        s(&package),
-    ]);
+    export(&source, "macro", "critic,history", &package);
     let source_last = critics(&source, prior_id).last().unwrap().clone();
 
     let target = dir.path().join("target");

@@ -152,20 +152,21 @@ impl Policy {
         }
     }
 
-    /// Learns from the finished batch `indices`: a PPO update recorded with its weights, or
-    /// the baseline observing the rewards in index order.
     /// Learns from the finished batch `indices`. The controller: one PPO update on the batch
     /// plus, with AEB, old samples replayed from the buffer, against the critic's V(A) as
-    /// baseline when UAC says so; recorded with its weights and replayed samples.
+    /// baseline when UAC says so; returns the `policy_updated` to record (weights blob
+    /// already written), which the caller appends together with the critic refit that
+    /// follows, so a crash cannot separate them. A baseline observes the rewards in index
+    /// order and returns nothing.
     pub fn learn(
         &mut self,
-        journal: &mut Journal<'_>,
+        journal: &Journal<'_>,
         experiment: u64,
         indices: &[u64],
         config: &SearchConfig,
         space: &Space,
         critic: Option<&CriticState>,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<Option<Event>, PipelineError> {
         match self {
             Policy::Controller {
                 controller,
@@ -208,7 +209,7 @@ impl Policy {
                     new.iter().map(|b| b.reward).sum::<f64>() / new.len().max(1) as f64;
                 let weights = journal.put_blob(&controller.to_bytes())?;
                 *version += 1;
-                journal.append(Event::PolicyUpdated(PolicyUpdated {
+                let event = Event::PolicyUpdated(PolicyUpdated {
                     experiment,
                     version: *version,
                     weights,
@@ -223,12 +224,15 @@ impl Policy {
                         mean_advantage: stats.mean_advantage,
                     },
                     replayed,
-                }))?;
+                });
                 *learned_upto = indices.iter().max().map_or(*learned_upto, |i| i + 1);
+                Ok(Some(event))
             }
-            Policy::Baseline { .. } => self.observe_rewarded(journal.state.get(experiment)?),
+            Policy::Baseline { .. } => {
+                self.observe_rewarded(journal.state.get(experiment)?);
+                Ok(None)
+            }
         }
-        Ok(())
     }
 
     /// A baseline observes every rewarded sample it has not seen, in index order, up to the

@@ -133,9 +133,6 @@ pub fn run_search(
     };
     if let (Some(c), Some(uac)) = (critic.as_mut(), config.uac.as_ref()) {
         warm_start(store, &mut journal, experiment, &config, uac, &space, c)?;
-        if resume_id.is_some() && refit_missed(store, experiment)? {
-            c.refit(&mut journal, experiment, uac, config.seed, &space)?;
-        }
     }
     let prior = prior_candidates(store, experiment, &config, &space)?;
 
@@ -212,17 +209,23 @@ pub fn run_search(
                 &mut timings,
             )?;
             let t = Instant::now();
-            policy.learn(
-                &mut journal,
-                experiment,
-                &batch,
-                &config,
-                &space,
-                critic.as_ref(),
-            )?;
+            // The policy update and the critic refit of a batch are one group commit: a
+            // search killed in between would otherwise resume with the older critic.
+            let mut learned: Vec<Event> = policy
+                .learn(
+                    &journal,
+                    experiment,
+                    &batch,
+                    &config,
+                    &space,
+                    critic.as_ref(),
+                )?
+                .into_iter()
+                .collect();
             if let (Some(c), Some(uac)) = (critic.as_mut(), config.uac.as_ref()) {
-                c.refit(&mut journal, experiment, uac, config.seed, &space)?;
+                learned.extend(c.refit(&journal, experiment, uac, config.seed, &space)?);
             }
+            journal.append_all(learned)?;
             timings.learn += t.elapsed();
         })();
         drop(job_tx);
@@ -360,25 +363,6 @@ fn begin_experiment(
 
 /// Evaluates the batch's samples that have no reward yet, each distinct architecture once
 /// (a repeat inside the batch gets the first one's reward through the fold).
-/// Whether the search was killed between a batch's policy update and the critic refit that
-/// follows it (two appends): then the latest `policy_updated` that learned samples comes after
-/// the latest `critic_updated`. The resumed search makes that refit first (a pure function of
-/// the recorded critic and samples), so it continues exactly as the uninterrupted run would.
-fn refit_missed(store: &Store, experiment: u64) -> Result<bool, PipelineError> {
-    let (mut policy, mut critic) = (0, 0);
-    for item in store.scan(experiment) {
-        let (seq, event) = item?;
-        match event {
-            Event::PolicyUpdated(p) if p.experiment == experiment && !p.samples.is_empty() => {
-                policy = seq
-            }
-            Event::CriticUpdated(c) if c.experiment == experiment => critic = seq,
-            _ => {}
-        }
-    }
-    Ok(policy > critic)
-}
-
 #[allow(clippy::too_many_arguments)]
 fn evaluate_batch(
     journal: &mut Journal<'_>,

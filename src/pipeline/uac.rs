@@ -256,19 +256,20 @@ impl CriticState {
         Ok(Some(out.into_iter().map(|(v, _)| v).collect()))
     }
 
-    /// Refits on every measured sample (of this experiment, or of the unified set) and
-    /// records the new weights and sigma.
+    /// Refits on every measured sample (of this experiment, or of the unified set); returns
+    /// the `critic_updated` with the new weights (blob already written) and sigma, for the
+    /// caller to append with the policy update of the same batch. None before any sample.
     pub fn refit(
         &mut self,
-        journal: &mut Journal<'_>,
+        journal: &Journal<'_>,
         experiment: u64,
         config: &UacConfig,
         seed: u64,
         space: &Space,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<Option<Event>, PipelineError> {
         let (inputs, rewards) = training_set(&journal.state, experiment, config.unified, space)?;
         if inputs.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let input_dim = inputs[0].len();
         let mut critic = match self.critic.take() {
@@ -287,16 +288,15 @@ impl CriticState {
         let weights = journal.put_blob(&critic.to_bytes())?;
         self.version += 1;
         self.sigma = sigma;
-        journal.append(Event::CriticUpdated(CriticUpdated {
+        self.critic = Some(critic);
+        Ok(Some(Event::CriticUpdated(CriticUpdated {
             experiment,
             version: self.version,
             weights,
             samples: inputs.len() as u64,
             sigma,
             fit,
-        }))?;
-        self.critic = Some(critic);
-        Ok(())
+        })))
     }
 }
 

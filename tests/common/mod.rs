@@ -40,6 +40,21 @@ pub fn fails(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `fnas export --store STORE --task TASK --what WHAT --out OUT`, which must succeed.
+pub fn export(store: &Path, task: &str, what: &str, out: &Path) -> String {
+    ok(&[
+        "export",
+        "--store",
+        s(store),
+        "--task",
+        task,
+        "--what",
+        what,
+        "--out",
+        s(out),
+    ])
+}
+
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }

@@ -391,3 +391,19 @@ fn bench_spaces_have_the_benchmark_shapes() {
         ]
     );
 }
+
+/// An accuracy column holds percentages: another column picked by mistake (parameter counts,
+/// the encoding) is refused at load, naming it, before a search could record anything.
+#[test]
+fn accuracies_outside_0_to_100_are_refused() {
+    let space = macro_space();
+    let (_d, path) = csv(
+        "params.csv",
+        &["arch,test_acc_mean,params", "00000000,93.1,387882"],
+    );
+    let err = load_err(&path, &space, Some("params"), None);
+    assert_names(&err, &path, &["line 2", "params", "387882", "0 to 100"]);
+    let (_d, path) = csv("neg.csv", &["arch,test_acc_mean", "00000000,-0.5"]);
+    let err = load_err(&path, &space, None, None);
+    assert_names(&err, &path, &["test_acc_mean", "0 to 100"]);
+}

@@ -130,6 +130,12 @@ fn bad_inputs_are_named_and_leave_the_store_unchanged() {
     assert!(err.contains("--budget"), "{err}");
     let err = fails(&["search", "--store", st, "--steps", "0"]);
     assert!(err.contains("--steps"), "{err}");
+    // So many threads that they could not be spawned: refused before anything is recorded
+    // (an experiment recorded with them could never run or be resumed).
+    let err = fails(&["search", "--store", st, "--workers", "100000"]);
+    assert!(err.contains("--workers") && err.contains("256"), "{err}");
+    let err = fails(&["search", "--store", st, "--max-train", "0"]);
+    assert!(err.contains("--max-train"), "{err}");
     let err = fails(&["log", "--store", st, "--kind", "bogus"]);
     assert!(err.contains("--kind"), "{err}");
     let err = fails(&["search", "--store", st, "--resume", "999999"]);

@@ -270,8 +270,9 @@ fn a_task_registered_with_other_data_is_refused() {
     std::fs::create_dir_all(&other_dir).unwrap();
     let text = std::fs::read_to_string(&st.table).unwrap();
     let (head, rest) = text.split_once("\n00000000,").unwrap();
+    let (_, after_accuracy) = rest.split_once(',').unwrap();
     let other_table = other_dir.join("macro.csv");
-    std::fs::write(&other_table, format!("{head}\n00000000,1{rest}")).unwrap();
+    std::fs::write(&other_table, format!("{head}\n00000000,12.5,{after_accuracy}")).unwrap();
     assert_ne!(
         std::fs::read(&other_table).unwrap(),
         std::fs::read(&st.table).unwrap()

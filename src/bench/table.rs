@@ -471,6 +471,15 @@ impl Cells<'_> {
         }
     }
 
+    /// An accuracy in percent, as every benchmark table writes it: a column of other values
+    /// (parameter counts, an encoding read as a number) is refused here rather than searched.
+    fn percent(&self, col: usize) -> Result<f64, BenchError> {
+        match self.number(col)? {
+            v if (0.0..=100.0).contains(&v) => Ok(v),
+            _ => Err(self.error(col, "not an accuracy in percent (0 to 100)")),
+        }
+    }
+
     fn index(&self, col: usize) -> Result<usize, BenchError> {
         self.text(col)
             .parse::<usize>()
@@ -495,7 +504,7 @@ impl Cells<'_> {
         Ok(RawRow {
             line: self.line,
             arch: self.encoding(columns.encoding, space)?,
-            accuracy: self.number(columns.accuracy)?,
+            accuracy: self.percent(columns.accuracy)?,
             cost: columns.cost.map(|c| self.number(c)).transpose()?,
             canonical_arch: columns
                 .canonical_arch

@@ -294,6 +294,10 @@ fn resumable_config(state: &Experiments, experiment: u64) -> Result<SearchConfig
     })
 }
 
+/// More trainer threads than this only exhausts the OS: a search recorded with them could
+/// never be started or resumed.
+const MAX_WORKERS: usize = 256;
+
 fn validate(config: &SearchConfig) -> Result<(), PipelineError> {
     let bad = |flag: &str, why: &str| Err(PipelineError::Invalid(format!("--{flag}: {why}")));
     if config.budget == 0 {
@@ -304,6 +308,12 @@ fn validate(config: &SearchConfig) -> Result<(), PipelineError> {
     }
     if config.workers == 0 {
         return bad("workers", "must be at least 1");
+    }
+    if config.workers > MAX_WORKERS {
+        return bad(
+            "workers",
+            &format!("at most {MAX_WORKERS} trainer threads (one per core is the useful number)"),
+        );
     }
     if config.max_proposals < config.budget {
         return bad("max-proposals", "must be at least the budget");
